@@ -1,0 +1,124 @@
+"""The ``smartloop`` command: build a landing folder, serve the dashboard, or both on the demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from smartloop import paths
+from smartloop.build import BuildError, build, new_build_id
+from smartloop.settings import SettingsError, build_vars
+
+
+def _echo(message: str) -> None:
+    print(message, flush=True)
+
+
+def _fail(message: str) -> int:
+    print(f"smartloop: {message}", file=sys.stderr, flush=True)
+    return 1
+
+
+def _add_home(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--home",
+        help="folder for the warehouse and serving.duckdb (env SMARTLOOP_HOME, default ./.smartloop)",
+    )
+
+
+def _add_landing(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--landing",
+        help="landing folder with items/, annotations/, reviews/, deletions/ "
+        "(env SMARTLOOP_LANDING_DIR, default: the embedded demo)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smartloop",
+        description="Warehouse-native data-centric AI: the whole data loop as one dbt project.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p_build = commands.add_parser("build", help="run dbt build on a landing folder, then publish")
+    _add_landing(p_build)
+    _add_home(p_build)
+    p_build.add_argument("--no-wait", action="store_true", help="exit if another build runs")
+    p_build.add_argument("--threads", type=int, help="dbt threads (default 2)")
+
+    p_app = commands.add_parser("app", help="start the dashboard on the published serving file")
+    _add_home(p_app)
+    p_app.add_argument("--port", type=int, default=8501, help="port on localhost (default 8501)")
+
+    p_demo = commands.add_parser("demo", help="build the embedded demo and start the dashboard")
+    _add_home(p_demo)
+    p_demo.add_argument("--port", type=int, default=8501, help="port on localhost (default 8501)")
+
+    p_vars = commands.add_parser(
+        "vars", help="print the --vars JSON for running dbt directly on a landing folder"
+    )
+    _add_landing(p_vars)
+    return parser
+
+
+def _build(landing: Path, home: Path, *, wait: bool = True, threads: int | None = None) -> int:
+    try:
+        build(landing, home, wait=wait, threads=threads, echo=_echo)
+    except BuildError as exc:
+        return _fail(f"build failed: {exc}")
+    return 0
+
+
+def _app(home: Path, port: int) -> int:
+    if not paths.serving_path(home).is_file():
+        _echo(f"No serving file in {home} yet: the dashboard will say how to build one.")
+    _echo(f"Dashboard on http://localhost:{port} (Ctrl+C to stop)")
+    env = {**os.environ, "SMARTLOOP_HOME": str(home)}
+    args = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(paths.PROJECT_DIR / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "localhost",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        return subprocess.call(args, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``smartloop`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "vars":
+        try:
+            dbt_vars = build_vars(paths.landing_dir(args.landing), paths.PROJECT_DIR, new_build_id())
+        except SettingsError as exc:
+            return _fail(str(exc))
+        dbt_vars.pop("build_id")
+        print(json.dumps(dbt_vars))
+        return 0
+    home = paths.home_dir(args.home)
+    if args.command == "build":
+        return _build(paths.landing_dir(args.landing), home, wait=not args.no_wait, threads=args.threads)
+    if args.command == "demo":
+        code = _build(paths.DEMO_LANDING_DIR, home)
+        return code or _app(home, args.port)
+    return _app(home, args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

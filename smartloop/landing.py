@@ -1,0 +1,357 @@
+"""Read a landing folder into one raw table per kind, losing nothing.
+
+A landing folder has sub-folders ``items/``, ``annotations/``, ``reviews/`` and
+``deletions/``; each may hold any mix of CSV (``.csv``, ``.tsv``), JSON lines
+(``.jsonl``, ``.ndjson``, ``.json``) and Parquet (``.parquet``, ``.pq``) files, optionally
+gzip-compressed (``.gz``), in nested folders. Every record of every file becomes one row:
+rows that cannot be parsed keep their raw content and a ``parse_error``, so the warehouse
+can quarantine them with a reason instead of dropping them.
+
+The output schema is fixed per kind (source columns, the contract columns as text, and a
+``metadata`` JSON object holding every other column), so the SQL downstream never depends
+on which columns a particular batch happened to carry.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class LandingError(ValueError):
+    """A landing file the pipeline cannot use at all; the message is one sentence."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The columns one landing folder promises."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+CONTRACTS: dict[str, Contract] = {
+    "items": Contract(required=("item_id", "text")),
+    "annotations": Contract(
+        required=("item_id", "label"), optional=("annotator_id", "annotated_at")
+    ),
+    "reviews": Contract(
+        required=("review_id", "item_id", "action"),
+        optional=("label", "reviewer", "reason", "created_at"),
+    ),
+    "deletions": Contract(required=("item_id",), optional=("requested_at", "reason")),
+}
+
+SOURCE_COLUMNS = ("source_file", "source_format", "source_row_number", "parse_error", "raw_record")
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_NAME_RE = re.compile(r"[^0-9a-z]+")
+
+csv.field_size_limit(sys.maxsize)
+
+
+def normalise_column_name(name: str) -> str:
+    """Fold a header to snake_case so ``Item ID`` and ``item_id`` mean the same column.
+
+    >>> normalise_column_name("  Item ID ")
+    'item_id'
+    >>> normalise_column_name("\\ufeffCreated-At")
+    'created_at'
+    >>> normalise_column_name("2nd label")
+    'c_2nd_label'
+    """
+    out = _NAME_RE.sub("_", name.replace("\ufeff", "").strip().lower()).strip("_")
+    if out and out[0].isdigit():
+        out = f"c_{out}"
+    return out
+
+
+def file_format(path: Path) -> str | None:
+    """The reader for a file name, or None when the extension is not supported."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return FORMATS.get(suffixes[-1]) if suffixes else None
+
+
+def list_landing_files(landing_dir: Path, kind: str) -> list[Path]:
+    """Every landed file of a kind, sorted by path; hidden and ``_``-prefixed names are skipped.
+
+    Writers put a batch in place with a temporary hidden name and an atomic rename, so
+    skipping hidden names never reads a half-written file.
+    """
+    folder = Path(landing_dir) / kind
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.rglob("*")):
+        rel_parts = path.relative_to(folder).parts
+        if any(p.startswith((".", "_")) for p in rel_parts) or not path.is_file():
+            continue
+        if file_format(path) is None:
+            raise LandingError(
+                f"{kind}/{path.relative_to(folder).as_posix()}: unsupported file type "
+                f"(use .csv, .tsv, .jsonl, .ndjson, .json, .parquet or .pq, optionally .gz)."
+            )
+        files.append(path)
+    return files
+
+
+@dataclass
+class _Rows:
+    """Column-wise accumulator for the raw table of one kind."""
+
+    contract: Contract
+    data: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in (*SOURCE_COLUMNS, *self.contract.columns, "metadata"):
+            self.data[name] = []
+
+    def add(
+        self,
+        source: tuple[str, str],
+        row_number: int,
+        record: dict[str, str | None] | None,
+        raw: Any,
+        error: str | None,
+    ) -> None:
+        d = self.data
+        d["source_file"].append(source[0])
+        d["source_format"].append(source[1])
+        d["source_row_number"].append(row_number)
+        d["parse_error"].append(error)
+        d["raw_record"].append(json.dumps(raw, ensure_ascii=False))
+        record = record or {}
+        for name in self.contract.columns:
+            d[name].append(record.get(name))
+        extra = {k: v for k, v in record.items() if k not in self.contract.columns}
+        d["metadata"].append(json.dumps(extra, ensure_ascii=False) if extra else None)
+
+    def table(self) -> pa.Table:
+        types = {"source_row_number": pa.int64()}
+        return pa.table(
+            {name: pa.array(values, type=types.get(name, pa.string())) for name, values in self.data.items()}
+        )
+
+
+def _stringify(value: Any) -> str | None:
+    """One landed value as text: strings as they are, everything else as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.suffix.lower() == ".gz":
+        with gzip.open(path, "rb") as fh:
+            return fh.read()
+    return path.read_bytes()
+
+
+def _decode(data: bytes) -> str:
+    """Decode landed bytes; invalid UTF-8 survives as surrogates so the row can be flagged."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _repair(text: str) -> str:
+    """Show undecodable bytes as U+FFFD so the raw record can be stored and read."""
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+
+
+def _row_defect(values: list[str]) -> str | None:
+    if any(_has_surrogates(v) for v in values):
+        return "the row holds bytes that are not valid UTF-8"
+    if any("\x00" in v for v in values):
+        return "the row holds a NUL byte"
+    return None
+
+
+def _header(names: list[str], rel: str) -> list[str]:
+    header = [normalise_column_name(n) for n in names]
+    seen: set[str] = set()
+    for original, name in zip(names, header, strict=True):
+        if not name:
+            raise LandingError(f"{rel}: the header has an empty column name.")
+        if name in seen:
+            raise LandingError(f"{rel}: column '{original.strip()}' appears twice in the header.")
+        seen.add(name)
+    return header
+
+
+def _require(columns: set[str], contract: Contract, rel: str) -> None:
+    for name in contract.required:
+        if name not in columns:
+            raise LandingError(f"{rel} lacks the required column '{name}'.")
+
+
+def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    yield from reader
+
+
+def _read_csv(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
+    text = _decode(_read_bytes(path))
+    delimiter = "\t" if file_format(path) == "csv" and ".tsv" in path.name.lower() else ","
+    records = _csv_records(text, delimiter)
+    try:
+        first = next(records, None)
+        if first is None:
+            return  # an empty file holds no rows and promises nothing
+        header = _header([_repair(n) for n in first], rel)
+        _require(set(header), contract, rel)
+        number = 0
+        for fields in records:
+            if not fields:
+                continue  # blank line
+            number += 1
+            error = _row_defect(fields)
+            if error is None and len(fields) != len(header):
+                error = f"the row has {len(fields)} fields and the header has {len(header)}"
+            if error:
+                rows.add((rel, "csv"), number, None, [_repair(f) for f in fields], error)
+                continue
+            record = dict(zip(header, fields, strict=True))
+            rows.add((rel, "csv"), number, record, record, None)
+    except csv.Error as exc:
+        raise LandingError(f"{rel}: the CSV cannot be parsed ({exc}).") from exc
+
+
+def _json_values(text: str, path: Path) -> Iterator[tuple[str, Any, str | None]]:
+    """Yield (raw text, parsed value, error) for each record of a JSON lines or JSON array file."""
+    stripped = text.lstrip()
+    if path.suffix.lower() in (".json",) and stripped.startswith("["):
+        try:
+            values = json.loads(stripped)
+        except json.JSONDecodeError:
+            values = None
+        if isinstance(values, list):
+            for value in values:
+                yield json.dumps(value, ensure_ascii=False), value, None
+            return
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if _has_surrogates(line):
+            yield _repair(line), None, "the line holds bytes that are not valid UTF-8"
+            continue
+        try:
+            yield line, json.loads(line), None
+        except json.JSONDecodeError as exc:
+            yield line, None, f"the line is not valid JSON ({exc.msg} at column {exc.colno})"
+
+
+def _read_jsonl(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
+    text = _decode(_read_bytes(path))
+    parsed: list[tuple[str, dict[str, str | None] | None, str | None]] = []
+    seen_columns: set[str] = set()
+    for raw, value, error in _json_values(text, path):
+        if error is None and not isinstance(value, dict):
+            error = "the line is not a JSON object"
+        if error:
+            parsed.append((raw, None, error))
+            continue
+        record: dict[str, str | None] = {}
+        for key, item in value.items():
+            name = normalise_column_name(str(key))
+            record[name] = _stringify(item)
+        seen_columns.update(record)
+        defect = _row_defect([v for v in record.values() if v is not None])
+        parsed.append((raw, None if defect else record, defect))
+    if parsed:
+        _require(seen_columns, contract, rel)
+    for number, (raw, record, error) in enumerate(parsed, start=1):
+        raw_value: Any = record if record is not None else raw
+        rows.add((rel, "jsonl"), number, record, raw_value, error)
+
+
+def _read_parquet(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise LandingError(f"{rel}: the Parquet file cannot be read ({exc}).") from exc
+    header = _header(table.column_names, rel)
+    _require(set(header), contract, rel)
+    columns = [[_stringify(v) for v in col.to_pylist()] for col in table.columns]
+    for number, values in enumerate(zip(*columns, strict=True), start=1):
+        record = dict(zip(header, values, strict=True))
+        error = _row_defect([v for v in values if v is not None])
+        rows.add((rel, "parquet"), number, None if error else record, record, error)
+
+
+_READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
+
+
+LABEL_SCHEMA = Contract(
+    required=("label",), optional=("description", "is_active", "replaced_by")
+)
+
+
+def read_label_schema(path: str | Path | None) -> pa.Table:
+    """Read a dataset's own label schema file (same columns as the ``label_schema`` seed).
+
+    No path gives an empty table: the project's seed is used instead.
+    """
+    rows = _Rows(LABEL_SCHEMA)
+    if path:
+        file = Path(path)
+        if not file.is_file():
+            raise LandingError(f"label schema file {file} does not exist.")
+        fmt = file_format(file)
+        if fmt is None:
+            raise LandingError(f"label schema file {file}: use a .csv, .jsonl or .parquet file.")
+        _READERS[fmt](file, file.name, LABEL_SCHEMA, rows)
+    return rows.table()
+
+
+def read_landing(landing_dir: str | Path, kind: str) -> pa.Table:
+    """Read every file of one kind under a landing folder into the raw table for that kind.
+
+    A missing or empty folder gives an empty table with the same columns.
+    """
+    if kind not in CONTRACTS:
+        raise LandingError(f"unknown landing kind '{kind}' (known: {', '.join(CONTRACTS)}).")
+    contract = CONTRACTS[kind]
+    rows = _Rows(contract)
+    root = Path(landing_dir)
+    for path in list_landing_files(root, kind):
+        rel = path.relative_to(root).as_posix()
+        _READERS[file_format(path)](path, rel, contract, rows)
+    return rows.table()

@@ -1,0 +1,79 @@
+"""Project defaults (``dbt_project.yml`` vars) merged with a landing folder's ``smartloop.yml``.
+
+Every var in ``dbt_project.yml`` is a setting with a default; a landing folder may override
+any of them except the ones the runner owns. An unknown key or a value of the wrong kind
+is an error that names it, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SETTINGS_FILE = "smartloop.yml"
+RUNNER_VARS = ("landing_dir", "build_id")
+PATH_SETTINGS = ("label_schema_file",)
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be used; the message is one sentence."""
+
+
+def project_defaults(project_dir: Path) -> dict[str, Any]:
+    """The vars of ``dbt_project.yml``: the project's defaults."""
+    with open(project_dir / "dbt_project.yml", encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh).get("vars") or {})
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if default is None or value is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def landing_settings(landing_dir: Path, project_dir: Path) -> dict[str, Any]:
+    """The overrides a landing folder's ``smartloop.yml`` asks for, checked against the defaults."""
+    path = Path(landing_dir) / SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            loaded = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML ({exc.problem}).") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{path}: expected a mapping of setting names to values.")
+    defaults = project_defaults(project_dir)
+    known = sorted(k for k in defaults if k not in RUNNER_VARS)
+    out: dict[str, Any] = {}
+    for key, value in loaded.items():
+        if key not in known:
+            raise SettingsError(
+                f"{path}: unknown setting '{key}' (known settings: {', '.join(known)})."
+            )
+        if not _same_kind(defaults[key], value):
+            raise SettingsError(
+                f"{path}: setting '{key}' should be a {type(defaults[key]).__name__}, "
+                f"got {value!r}."
+            )
+        if key in PATH_SETTINGS and value:
+            resolved = (Path(landing_dir) / str(value)).resolve()
+            if not resolved.is_file():
+                raise SettingsError(f"{path}: setting '{key}' names {resolved}, which does not exist.")
+            value = str(resolved)
+        out[key] = value
+    return out
+
+
+def build_vars(landing_dir: Path, project_dir: Path, build_id: str) -> dict[str, Any]:
+    """The ``--vars`` for one build: the landing folder, its settings and the build id."""
+    landing = Path(landing_dir).resolve()
+    return {"landing_dir": str(landing), "build_id": build_id, **landing_settings(landing, project_dir)}

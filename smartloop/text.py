@@ -1,0 +1,57 @@
+"""Text normalisation shared by the warehouse (as a DuckDB function) and Python code.
+
+The warehouse calls :func:`clean_text` through the SQL macro ``clean_text`` (a vectorised
+DuckDB Python function registered by :mod:`smartloop.dbt_plugin`), because NFKC
+normalisation and the full HTML entity table have no SQL equivalent.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import pyarrow as pa
+
+# An anchor keeps its link target as text: links are signal (spam, phishing), markup is not.
+_ANCHOR_RE = re.compile(r"""<a\s[^>]*?href\s*=\s*["']?([^"'\s>]+)["']?[^>]*>""", re.IGNORECASE)
+_BREAK_RE = re.compile(r"<\s*(br|p|div|li|tr|/p|/div|/li|/tr)\b[^>]*>", re.IGNORECASE)
+_TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|<!--.*?-->", re.DOTALL)
+# Zero-width and byte-order characters that carry no text (the zero-width joiner stays:
+# emoji sequences need it).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad"), None)
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _drop_control(text: str) -> str:
+    """Replace control characters (Unicode category Cc) with spaces."""
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
+def clean_text(text: str | None) -> str | None:
+    """Return display-ready text: tags stripped, entities unescaped, NFKC, one space between words.
+
+    >>> clean_text("Hey guys, I&#39;m here.<br /><br />Check <a href=\\"http://x.io\\">this</a>\\ufeff")
+    "Hey guys, I'm here. Check http://x.io this"
+    >>> clean_text("ｆｕｌｌ\\u3000width &lt;3")
+    'full width <3'
+    >>> clean_text("   ") is None
+    True
+    """
+    if text is None:
+        return None
+    out = _ANCHOR_RE.sub(lambda m: f" {m.group(1)} ", text)
+    out = _BREAK_RE.sub(" ", out)
+    out = _TAG_RE.sub("", out)
+    out = html.unescape(out)
+    out = unicodedata.normalize("NFKC", out)
+    out = out.translate(_INVISIBLE)
+    if any(unicodedata.category(ch) == "Cc" for ch in out):
+        out = _drop_control(out)
+    out = _SPACE_RE.sub(" ", out).strip()
+    return out or None
+
+
+def clean_text_arrow(values: pa.Array) -> pa.Array:
+    """Vectorised :func:`clean_text` for DuckDB's arrow-typed Python functions."""
+    return pa.array([clean_text(v) for v in values.to_pylist()], type=pa.string())
