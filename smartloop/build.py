@@ -136,10 +136,11 @@ def _progress_line(line: str, echo: Echo) -> None:
     data = event.get("data", {})
     node = data.get("node_info") or {}
     status = node.get("node_status")
-    if "index" in data and "total" in data and status and status not in ("started", "compiling", "executing"):
+    total = data.get("total") or data.get("num_models")
+    if "index" in data and total and status not in (None, "started", "compiling", "executing"):
         name = node.get("node_name", "?")
         seconds = data.get("execution_time") or 0.0
-        echo(f"[{data['index']:>3}/{data['total']}] {status:<7} {name} ({seconds:.1f}s)")
+        echo(f"[{data['index']:>3}/{total}] {status:<7} {name} ({seconds:.1f}s)")
     elif event.get("info", {}).get("level") == "error" and event["info"].get("msg"):
         echo(event["info"]["msg"].rstrip())
 
@@ -177,7 +178,10 @@ def run_dbt(
     echo: Echo,
     threads: int | None = None,
 ) -> tuple[int, Path]:
-    """Run a dbt command in a subprocess on the warehouse in ``home``; return (exit code, target dir)."""
+    """Run a dbt command in a subprocess on the warehouse in ``home``.
+
+    Returns the exit code and dbt's target folder.
+    """
     target_dir = home / "target"
     env = {
         **os.environ,
@@ -244,8 +248,8 @@ def publish(home: Path, build_id: str, landing: Path, ended_at: datetime) -> Pat
                 [ended_at, build_id],
             )
         con.execute(
-            "create table main.serving_info as "
-            "select ?::varchar as build_id, ?::timestamp as published_at, ?::varchar as landing_dir",
+            "create table main.serving_info as select ?::varchar as build_id, "
+            "?::timestamp as published_at, ?::varchar as landing_dir",
             [build_id, ended_at, str(landing)],
         )
         con.execute("detach warehouse")
@@ -305,7 +309,9 @@ def build(
             [build_id, started_at, str(landing)],
         )
         echo(f"Building {landing} into {home} (build {build_id})")
-        code, target_dir = run_dbt(["build"], home=home, dbt_vars=dbt_vars, echo=echo, threads=threads)
+        code, target_dir = run_dbt(
+            ["build"], home=home, dbt_vars=dbt_vars, echo=echo, threads=threads
+        )
         if code != 0:
             message = _failure_sentence(target_dir, f"dbt build exited with code {code}.")
             _finish(home, warehouse, status, "failed", message)

@@ -26,7 +26,8 @@ def _fail(message: str) -> int:
 def _add_home(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--home",
-        help="folder for the warehouse and serving.duckdb (env SMARTLOOP_HOME, default ./.smartloop)",
+        help="folder for the warehouse and serving.duckdb "
+        "(env SMARTLOOP_HOME, default ./.smartloop)",
     )
 
 
@@ -105,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "vars":
         try:
-            dbt_vars = build_vars(paths.landing_dir(args.landing), paths.PROJECT_DIR, new_build_id())
+            dbt_vars = build_vars(
+                paths.landing_dir(args.landing), paths.PROJECT_DIR, new_build_id()
+            )
         except SettingsError as exc:
             return _fail(str(exc))
         dbt_vars.pop("build_id")
@@ -113,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     home = paths.home_dir(args.home)
     if args.command == "build":
-        return _build(paths.landing_dir(args.landing), home, wait=not args.no_wait, threads=args.threads)
+        return _build(
+            paths.landing_dir(args.landing), home, wait=not args.no_wait, threads=args.threads
+        )
     if args.command == "demo":
         code = _build(paths.DEMO_LANDING_DIR, home)
         return code or _app(home, args.port)

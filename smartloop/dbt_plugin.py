@@ -14,22 +14,40 @@ from dbt.adapters.duckdb.utils import SourceConfig
 from duckdb import DuckDBPyConnection
 from duckdb.sqltypes import VARCHAR
 
-from smartloop.landing import LandingError, read_label_schema, read_landing
+from smartloop.landing import LandingError, list_landing_files, read_label_schema, read_landing
 from smartloop.text import clean_text_arrow
 
 
 class Plugin(BasePlugin):
-    """Loads landing folders and registers ``smartloop_clean_text`` on every connection."""
+    """Loads landing folders and registers ``smartloop_clean_text`` on every connection.
+
+    dbt resolves a source each time a node renders it; the parsed table is kept for the
+    life of the dbt process and reused while no landing file changed, so a build reads each
+    file once however many models and tests use the source.
+    """
+
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        self._cache: dict[tuple[str, str, str], tuple[tuple, Any]] = {}
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         conn.create_function(
-            "smartloop_clean_text", clean_text_arrow, [VARCHAR], VARCHAR, type="arrow"
+            "smartloop_clean_text",
+            clean_text_arrow,
+            [VARCHAR],
+            VARCHAR,
+            type="arrow",
+            null_handling="special",
         )
 
     def load(self, source_config: SourceConfig, cursor: Any = None) -> Any:
         kind = source_config.get("landing_kind")
         if kind == "label_schema":
-            return read_label_schema(source_config.get("label_schema_file"))
+            path = source_config.get("label_schema_file")
+            return self._cached(
+                ("label_schema", "", str(path)),
+                [Path(path)] if path else [],
+                lambda: read_label_schema(path),
+            )
         landing_dir = source_config.get("landing_dir")
         if not kind or not landing_dir:
             raise ValueError(
@@ -38,4 +56,16 @@ class Plugin(BasePlugin):
             )
         if not Path(landing_dir).is_dir():
             raise LandingError(f"landing folder {Path(landing_dir).resolve()} does not exist.")
-        return read_landing(landing_dir, kind)
+        files = list_landing_files(Path(landing_dir), kind)
+        return self._cached(
+            (kind, str(landing_dir), ""), files, lambda: read_landing(landing_dir, kind)
+        )
+
+    def _cached(self, key: tuple[str, str, str], files: list[Path], read: Any) -> Any:
+        signature = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == signature:
+            return hit[1]
+        table = read()
+        self._cache[key] = (signature, table)
+        return table

@@ -154,7 +154,10 @@ class _Rows:
     def table(self) -> pa.Table:
         types = {"source_row_number": pa.int64()}
         return pa.table(
-            {name: pa.array(values, type=types.get(name, pa.string())) for name, values in self.data.items()}
+            {
+                name: pa.array(values, type=types.get(name, pa.string()))
+                for name, values in self.data.items()
+            }
         )
 
 
@@ -319,9 +322,7 @@ def _read_parquet(path: Path, rel: str, contract: Contract, rows: _Rows) -> None
 _READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
 
 
-LABEL_SCHEMA = Contract(
-    required=("label",), optional=("description", "is_active", "replaced_by")
-)
+LABEL_SCHEMA = Contract(required=("label",), optional=("description", "is_active", "replaced_by"))
 
 
 def read_label_schema(path: str | Path | None) -> pa.Table:

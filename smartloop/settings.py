@@ -67,7 +67,9 @@ def landing_settings(landing_dir: Path, project_dir: Path) -> dict[str, Any]:
         if key in PATH_SETTINGS and value:
             resolved = (Path(landing_dir) / str(value)).resolve()
             if not resolved.is_file():
-                raise SettingsError(f"{path}: setting '{key}' names {resolved}, which does not exist.")
+                raise SettingsError(
+                    f"{path}: setting '{key}' names {resolved}, which does not exist."
+                )
             value = str(resolved)
         out[key] = value
     return out
@@ -76,4 +78,8 @@ def landing_settings(landing_dir: Path, project_dir: Path) -> dict[str, Any]:
 def build_vars(landing_dir: Path, project_dir: Path, build_id: str) -> dict[str, Any]:
     """The ``--vars`` for one build: the landing folder, its settings and the build id."""
     landing = Path(landing_dir).resolve()
-    return {"landing_dir": str(landing), "build_id": build_id, **landing_settings(landing, project_dir)}
+    return {
+        "landing_dir": str(landing),
+        "build_id": build_id,
+        **landing_settings(landing, project_dir),
+    }

@@ -29,7 +29,11 @@ first_versions as (
     select
         item_id,
         arg_min(content_hash, source_file || ':' || lpad(cast(source_row_number as varchar), 12, '0')) as kept_content_hash,
-        arg_min(landed_row_id, source_file || ':' || lpad(cast(source_row_number as varchar), 12, '0')) as kept_landed_row_id
+        arg_min(landed_row_id, source_file || ':' || lpad(cast(source_row_number as varchar), 12, '0')) as kept_landed_row_id,
+        arg_min(
+            source_file || ' row ' || cast(source_row_number as varchar),
+            source_file || ':' || lpad(cast(source_row_number as varchar), 12, '0')
+        ) as kept_row
     from row_checks
     where row_reason_code is null
     group by item_id
@@ -65,7 +69,7 @@ final as (
             when row_checks.row_reason_code = 'unparseable_timestamp'
                 then 'not a timestamp: ' || array_to_string(row_checks.unparseable_timestamp_columns, ', ')
             when row_checks.content_hash != first_versions.kept_content_hash
-                then 'item_id already landed with different content (kept row ' || first_versions.kept_landed_row_id || ')'
+                then 'item_id already landed with different content in ' || first_versions.kept_row
         end as reason_detail
     from row_checks
     left join first_versions
