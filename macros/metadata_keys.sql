@@ -4,7 +4,8 @@
 {%- endmacro %}
 
 {% macro default__metadata_keys(relation, column) -%}
-    {%- if not execute -%}
+    {#- nothing to ask at parse time, or before the relation is first built -#}
+    {%- if not execute or load_relation(relation) is none -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set query -%}

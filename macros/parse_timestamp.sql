@@ -10,6 +10,10 @@
                 '{{ fmt }}'{{ ', ' if not loop.last }}
             {%- endfor -%}
         ]),
-        timezone('UTC', try_cast({{ expression }} as timestamptz))
+        {#- only text that starts like a date: words such as 'epoch' or 'infinity' are not timestamps -#}
+        case
+            when regexp_matches({{ expression }}, '^\s*\d{4}-\d{1,2}-\d{1,2}')
+                then timezone('UTC', try_cast({{ expression }} as timestamptz))
+        end
     )
 {%- endmacro %}

@@ -32,7 +32,12 @@ def convert(raw_dir: Path, out_dir: Path) -> None:
     """Write items/ (one file per video) and annotations/ under out_dir."""
     (out_dir / "items").mkdir(parents=True, exist_ok=True)
     (out_dir / "annotations").mkdir(parents=True, exist_ok=True)
-    annotations: dict[str, list] = {"item_id": [], "label": [], "annotator_id": [], "annotated_at": []}
+    annotations: dict[str, list] = {
+        "item_id": [],
+        "label": [],
+        "annotator_id": [],
+        "annotated_at": [],
+    }
     for index, (name, video) in enumerate(VIDEOS.items(), start=1):
         with open(raw_dir / name, encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh))

@@ -135,7 +135,7 @@ def _progress_line(line: str, echo: Echo) -> None:
         return
     data = event.get("data", {})
     node = data.get("node_info") or {}
-    status = node.get("node_status")
+    status = data.get("status") or node.get("node_status")
     total = data.get("total") or data.get("num_models")
     if "index" in data and total and status not in (None, "started", "compiling", "executing"):
         name = node.get("node_name", "?")
@@ -303,6 +303,13 @@ def build(
         }
         write_json_atomic(paths.status_path(home), status)
         warehouse = paths.warehouse_path(home)
+        # Holding the lock, any build still marked running was killed before it could finish.
+        _ledger(
+            warehouse,
+            "update runs.build_log set status = 'interrupted', message = ? "
+            "where status = 'running'",
+            ["the build stopped before it finished (killed or crashed)."],
+        )
         _ledger(
             warehouse,
             "insert into runs.build_log values (?, ?, null, 'running', null, ?)",
@@ -352,3 +359,20 @@ def _finish(
         )
     status.update(status=outcome, ended_at=ended_at.isoformat(), message=message, stage=None)
     write_json_atomic(paths.status_path(home), status)
+
+
+def generate_docs(landing: Path, home: Path, *, echo: Echo = print) -> Path:
+    """Run ``dbt docs generate`` on the warehouse in ``home`` (under the build lock)."""
+    landing = Path(landing).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    with build_lock(home, wait=True, echo=echo):
+        try:
+            dbt_vars = build_vars(landing, paths.PROJECT_DIR, new_build_id())
+        except SettingsError as exc:
+            raise BuildError(str(exc)) from None
+        code, target_dir = run_dbt(["docs", "generate"], home=home, dbt_vars=dbt_vars, echo=echo)
+        if code != 0:
+            raise BuildError(
+                _failure_sentence(target_dir, f"dbt docs generate exited with code {code}.")
+            )
+        return target_dir

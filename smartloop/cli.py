@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from smartloop import paths
-from smartloop.build import BuildError, build, new_build_id
+from smartloop.build import BuildError, build, generate_docs, new_build_id
 from smartloop.settings import SettingsError, build_vars
 
 
@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     p_demo = commands.add_parser("demo", help="build the embedded demo and start the dashboard")
     _add_home(p_demo)
     p_demo.add_argument("--port", type=int, default=8501, help="port on localhost (default 8501)")
+
+    p_docs = commands.add_parser("docs", help="generate dbt docs (catalog of the last build)")
+    _add_landing(p_docs)
+    _add_home(p_docs)
 
     p_vars = commands.add_parser(
         "vars", help="print the --vars JSON for running dbt directly on a landing folder"
@@ -119,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
         return _build(
             paths.landing_dir(args.landing), home, wait=not args.no_wait, threads=args.threads
         )
+    if args.command == "docs":
+        try:
+            target = generate_docs(paths.landing_dir(args.landing), home, echo=_echo)
+        except BuildError as exc:
+            return _fail(f"docs failed: {exc}")
+        _echo(f"Docs written to {target}; view them with: python -m http.server -d {target} 8080")
+        return 0
     if args.command == "demo":
         code = _build(paths.DEMO_LANDING_DIR, home)
         return code or _app(home, args.port)

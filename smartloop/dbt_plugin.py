@@ -14,7 +14,14 @@ from dbt.adapters.duckdb.utils import SourceConfig
 from duckdb import DuckDBPyConnection
 from duckdb.sqltypes import VARCHAR
 
-from smartloop.landing import LandingError, list_landing_files, read_label_schema, read_landing
+from smartloop.landing import (
+    CONTRACTS,
+    LandingError,
+    empty_landing_table,
+    list_landing_files,
+    read_label_schema,
+    read_landing,
+)
 from smartloop.text import clean_text_arrow
 
 
@@ -30,6 +37,18 @@ class Plugin(BasePlugin):
         self._cache: dict[tuple[str, str, str], tuple[tuple, Any]] = {}
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        # Empty landing tables exist from the start (unit tests read their columns before
+        # any source is loaded); loading a source replaces its table.
+        conn.execute("create schema if not exists landing")
+        empties = {kind: empty_landing_table(kind) for kind in CONTRACTS}
+        empties["label_schema"] = read_label_schema(None)
+        for kind, empty in empties.items():
+            conn.register("smartloop_empty_landing", empty)
+            conn.execute(
+                f"create table if not exists landing.{kind} as "
+                "select * from smartloop_empty_landing"
+            )
+            conn.unregister("smartloop_empty_landing")
         conn.create_function(
             "smartloop_clean_text",
             clean_text_arrow,

@@ -21,6 +21,7 @@ import io
 import json
 import re
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +150,10 @@ class _Rows:
         for name in self.contract.columns:
             d[name].append(record.get(name))
         extra = {k: v for k, v in record.items() if k not in self.contract.columns}
-        d["metadata"].append(json.dumps(extra, ensure_ascii=False) if extra else None)
+        # Sorted keys: the same metadata from a CSV and a JSON file compares equal.
+        d["metadata"].append(
+            json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+        )
 
     def table(self) -> pa.Table:
         types = {"source_row_number": pa.int64()}
@@ -171,7 +175,9 @@ def _stringify(value: Any) -> str | None:
         return json.dumps(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -191,11 +197,16 @@ def _decode(data: bytes) -> str:
 
 
 def _has_surrogates(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    """Undecodable bytes (escaped by ``surrogateescape``) or lone surrogates from JSON escapes."""
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
 def _repair(text: str) -> str:
-    """Show undecodable bytes as U+FFFD so the raw record can be stored and read."""
+    """Show undecodable bytes and lone surrogates as U+FFFD so the raw record can be stored."""
+    text = _LONE_SURROGATE_RE.sub("\ufffd", text)
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
 
 
@@ -260,14 +271,14 @@ def _read_csv(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
 def _json_values(text: str, path: Path) -> Iterator[tuple[str, Any, str | None]]:
     """Yield (raw text, parsed value, error) for each record of a JSON lines or JSON array file."""
     stripped = text.lstrip()
-    if path.suffix.lower() in (".json",) and stripped.startswith("["):
+    if path.name.lower().removesuffix(".gz").endswith(".json") and stripped.startswith("["):
         try:
             values = json.loads(stripped)
         except json.JSONDecodeError:
             values = None
         if isinstance(values, list):
             for value in values:
-                yield json.dumps(value, ensure_ascii=False), value, None
+                yield _repair(json.dumps(value, ensure_ascii=False)), value, None
             return
     for line in text.split("\n"):
         if not line.strip():
@@ -285,12 +296,14 @@ def _read_jsonl(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
     text = _decode(_read_bytes(path))
     parsed: list[tuple[str, dict[str, str | None] | None, str | None]] = []
     seen_columns: set[str] = set()
+    n_objects = 0
     for raw, value, error in _json_values(text, path):
         if error is None and not isinstance(value, dict):
             error = "the line is not a JSON object"
         if error:
             parsed.append((raw, None, error))
             continue
+        n_objects += 1
         record: dict[str, str | None] = {}
         for key, item in value.items():
             name = normalise_column_name(str(key))
@@ -298,7 +311,7 @@ def _read_jsonl(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
         seen_columns.update(record)
         defect = _row_defect([v for v in record.values() if v is not None])
         parsed.append((raw, None if defect else record, defect))
-    if parsed:
+    if n_objects:  # lines that are not objects are quarantined, not held against the columns
         _require(seen_columns, contract, rel)
     for number, (raw, record, error) in enumerate(parsed, start=1):
         raw_value: Any = record if record is not None else raw
@@ -307,7 +320,8 @@ def _read_jsonl(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
 
 def _read_parquet(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
     try:
-        table = pq.read_table(path)
+        gzipped = path.suffix.lower() == ".gz"
+        table = pq.read_table(pa.BufferReader(_read_bytes(path)) if gzipped else path)
     except Exception as exc:
         raise LandingError(f"{rel}: the Parquet file cannot be read ({exc}).") from exc
     header = _header(table.column_names, rel)
@@ -342,6 +356,11 @@ def read_label_schema(path: str | Path | None) -> pa.Table:
     return rows.table()
 
 
+def empty_landing_table(kind: str) -> pa.Table:
+    """The raw table of a kind with no rows: the schema every landing source has."""
+    return _Rows(CONTRACTS[kind]).table()
+
+
 def read_landing(landing_dir: str | Path, kind: str) -> pa.Table:
     """Read every file of one kind under a landing folder into the raw table for that kind.
 
@@ -354,5 +373,8 @@ def read_landing(landing_dir: str | Path, kind: str) -> pa.Table:
     root = Path(landing_dir)
     for path in list_landing_files(root, kind):
         rel = path.relative_to(root).as_posix()
-        _READERS[file_format(path)](path, rel, contract, rows)
+        try:
+            _READERS[file_format(path)](path, rel, contract, rows)
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+            raise LandingError(f"{rel}: the file cannot be read ({exc}).") from exc
     return rows.table()

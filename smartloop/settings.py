@@ -45,8 +45,9 @@ def landing_settings(landing_dir: Path, project_dir: Path) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as fh:
             loaded = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"{path}: not valid YAML ({exc.problem}).") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SettingsError(f"{path}: not valid YAML ({reason}).") from exc
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

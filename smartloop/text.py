@@ -16,7 +16,20 @@ import pyarrow as pa
 # An anchor keeps its link target as text: links are signal (spam, phishing), markup is not.
 _ANCHOR_RE = re.compile(r"""<a\s[^>]*?href\s*=\s*["']?([^"'\s>]+)["']?[^>]*>""", re.IGNORECASE)
 _BREAK_RE = re.compile(r"<\s*(br|p|div|li|tr|/p|/div|/li|/tr)\b[^>]*>", re.IGNORECASE)
-_TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>|<!--.*?-->", re.DOTALL)
+# Only real HTML element names count as tags, so "x<y and y>z" stays text.
+_HTML_TAGS = (
+    "a|abbr|address|article|aside|audio|b|bdi|bdo|big|blink|blockquote|body|br|button|"
+    "caption|center|cite|code|col|colgroup|dd|del|details|dfn|div|dl|dt|em|embed|font|"
+    "figcaption|figure|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|kbd|"
+    "label|legend|li|link|main|mark|meta|nav|nobr|ol|option|p|pre|q|s|samp|section|select|"
+    "small|source|span|strike|strong|sub|summary|sup|table|tbody|td|textarea|tfoot|th|thead|"
+    "time|title|tr|tt|u|ul|var|video|wbr"
+)
+_ATTRIBUTES = r"""(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*"""
+_TAG_RE = re.compile(
+    rf"<!--.*?-->|<(?:script|style)\b.*?</(?:script|style)\s*>|</?(?:{_HTML_TAGS}){_ATTRIBUTES}\s*/?>",
+    re.DOTALL | re.IGNORECASE,
+)
 # Zero-width and byte-order characters that carry no text (the zero-width joiner stays:
 # emoji sequences need it).
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad"), None)
@@ -35,6 +48,8 @@ def clean_text(text: str | None) -> str | None:
     "Hey guys, I'm here. Check http://x.io this"
     >>> clean_text("ｆｕｌｌ\\u3000width &lt;3")
     'full width <3'
+    >>> clean_text("if x<y and y>z then x<z")
+    'if x<y and y>z then x<z'
     >>> clean_text("   ") is None
     True
     """

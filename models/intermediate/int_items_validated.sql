@@ -23,20 +23,30 @@ row_checks as (
 
 ),
 
-first_versions as (
+first_landed as (
 
-    {#- The first landed version of an item (by file name, then row) is the one kept. -#}
+    {#- The first landed version of an item (by file path, then row) is the one kept. -#}
     select
         item_id,
-        arg_min(content_hash, source_file || ':' || lpad(cast(source_row_number as varchar), 12, '0')) as kept_content_hash,
-        arg_min(landed_row_id, source_file || ':' || lpad(cast(source_row_number as varchar), 12, '0')) as kept_landed_row_id,
-        arg_min(
-            source_file || ' row ' || cast(source_row_number as varchar),
-            source_file || ':' || lpad(cast(source_row_number as varchar), 12, '0')
-        ) as kept_row
+        content_hash,
+        landed_row_id,
+        source_file,
+        source_row_number,
+        row_number() over (partition by item_id order by source_file asc, source_row_number asc) as landing_rank
     from row_checks
     where row_reason_code is null
-    group by item_id
+
+),
+
+first_versions as (
+
+    select
+        item_id,
+        content_hash as kept_content_hash,
+        landed_row_id as kept_landed_row_id,
+        source_file || ' row ' || cast(source_row_number as varchar) as kept_row
+    from first_landed
+    where landing_rank = 1
 
 ),
 

@@ -21,15 +21,23 @@ annotations as (
 
 ),
 
-latest_annotations as (
+annotation_ranks as (
 
     {#- Each annotator's latest label for an item counts once; anonymous rows count each. -#}
-    select *
+    select
+        *,
+        row_number() over (
+            partition by item_id, coalesce(annotator_id, landed_row_id)
+            order by annotated_at desc nulls last, source_file desc, source_row_number desc
+        ) as annotation_rank
     from annotations
-    qualify row_number() over (
-        partition by item_id, coalesce(annotator_id, landed_row_id)
-        order by annotated_at desc nulls last, source_file desc, source_row_number desc
-    ) = 1
+
+),
+
+latest_annotations as (
+
+    select * from annotation_ranks
+    where annotation_rank = 1
 
 ),
 
@@ -50,7 +58,7 @@ vote_ranks as (
         *,
         sum(n_votes) over (partition by item_id) as n_annotations,
         rank() over (partition by item_id order by n_votes desc) as vote_rank,
-        row_number() over (partition by item_id order by n_votes desc, label) as label_rank
+        row_number() over (partition by item_id order by n_votes desc, label asc) as label_rank
     from votes
 
 ),
@@ -88,11 +96,19 @@ deliveries as (
 
 ),
 
+delivery_ranks as (
+
+    select
+        *,
+        row_number() over (partition by item_id order by source_file asc, source_row_number asc) as delivery_rank
+    from items
+
+),
+
 first_deliveries as (
 
-    select *
-    from items
-    qualify row_number() over (partition by item_id order by source_file, source_row_number) = 1
+    select * from delivery_ranks
+    where delivery_rank = 1
 
 ),
 

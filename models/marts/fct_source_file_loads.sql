@@ -5,23 +5,23 @@
 with
 
 {% for model in validated %}
-{{ model }} as (
+    {{ model }} as (
 
-    select * from {{ ref(model) }}
+        select * from {{ ref(model) }}
 
-),
+    ),
 {% endfor %}
 
 landed_rows as (
 
     {% for model in validated %}
-    select
-        source_kind,
-        source_file,
-        source_format,
-        reason_code
-    from {{ model }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            source_kind,
+            source_file,
+            source_format,
+            reason_code
+        from {{ model }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

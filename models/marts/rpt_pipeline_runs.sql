@@ -12,14 +12,14 @@ build_log as (
     {% if has_build_log %}
     select * from {{ build_log_source }}
     {% else %}
-    select
-        cast(null as varchar) as build_id,
-        cast(null as timestamp) as started_at,
-        cast(null as timestamp) as ended_at,
-        cast(null as varchar) as status,
-        cast(null as varchar) as message,
-        cast(null as varchar) as landing_dir
-    where false
+        select
+            cast(null as varchar) as build_id,
+            cast(null as timestamp) as started_at,
+            cast(null as timestamp) as ended_at,
+            cast(null as varchar) as status,
+            cast(null as varchar) as message,
+            cast(null as varchar) as landing_dir
+        where false
     {% endif %}
 
 ),
@@ -36,12 +36,12 @@ load_counts as (
         build_id,
         max(invocation_id) as invocation_id,
         min(loaded_at) as loaded_at,
-        count(*) as n_files,
         {% for kind in kinds %}
-        coalesce(sum(n_landed) filter (where source_kind = '{{ kind }}'), 0) as n_{{ kind }}_landed,
-        coalesce(sum(n_accepted) filter (where source_kind = '{{ kind }}'), 0) as n_{{ kind }}_accepted,
-        coalesce(sum(n_quarantined) filter (where source_kind = '{{ kind }}'), 0) as n_{{ kind }}_quarantined{{ ',' if not loop.last }}
+            coalesce(sum(n_landed) filter (where source_kind = '{{ kind }}'), 0) as n_{{ kind }}_landed,
+            coalesce(sum(n_accepted) filter (where source_kind = '{{ kind }}'), 0) as n_{{ kind }}_accepted,
+            coalesce(sum(n_quarantined) filter (where source_kind = '{{ kind }}'), 0) as n_{{ kind }}_quarantined,
         {% endfor %}
+        count(*) as n_files
     from file_loads
     group by build_id
 
@@ -78,8 +78,9 @@ builds as (
         cast(null as varchar) as message,
         cast(null as varchar) as landing_dir
     from load_counts
-    where build_id not in (select build_id from build_log)
-        and build_id != '{{ current_build_id() }}'
+    where
+        load_counts.build_id not in (select build_log.build_id from build_log)
+        and load_counts.build_id != '{{ current_build_id() }}'
 
     union all
 
@@ -91,7 +92,7 @@ builds as (
         cast(null as varchar) as message,
         landing_dir
     from current_build
-    where build_id not in (select build_id from build_log)
+    where current_build.build_id not in (select build_log.build_id from build_log)
 
 ),
 
@@ -100,16 +101,16 @@ final as (
     select
         builds.build_id,
         load_counts.invocation_id,
-        coalesce(builds.started_at, load_counts.loaded_at) as started_at,
         builds.ended_at,
         builds.status,
         builds.message,
         builds.landing_dir,
+        coalesce(builds.started_at, load_counts.loaded_at) as started_at,
         coalesce(load_counts.n_files, 0) as n_files,
         {% for kind in kinds %}
-        coalesce(load_counts.n_{{ kind }}_landed, 0) as n_{{ kind }}_landed,
-        coalesce(load_counts.n_{{ kind }}_accepted, 0) as n_{{ kind }}_accepted,
-        coalesce(load_counts.n_{{ kind }}_quarantined, 0) as n_{{ kind }}_quarantined,
+            coalesce(load_counts.n_{{ kind }}_landed, 0) as n_{{ kind }}_landed,
+            coalesce(load_counts.n_{{ kind }}_accepted, 0) as n_{{ kind }}_accepted,
+            coalesce(load_counts.n_{{ kind }}_quarantined, 0) as n_{{ kind }}_quarantined,
         {% endfor %}
         builds.build_id = '{{ current_build_id() }}' as is_current
     from builds

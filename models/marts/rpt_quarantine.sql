@@ -3,29 +3,29 @@
 with
 
 {% for model in validated %}
-{{ model }} as (
+    {{ model }} as (
 
-    select * from {{ ref(model) }}
+        select * from {{ ref(model) }}
 
-),
+    ),
 {% endfor %}
 
 rejected as (
 
     {% for model in validated %}
-    select
-        landed_row_id,
-        source_kind,
-        source_file,
-        source_format,
-        source_row_number,
-        item_id,
-        reason_code,
-        reason_detail,
-        raw_record
-    from {{ model }}
-    where reason_code is not null
-    {% if not loop.last %}union all{% endif %}
+        select
+            landed_row_id,
+            source_kind,
+            source_file,
+            source_format,
+            source_row_number,
+            item_id,
+            reason_code,
+            reason_detail,
+            raw_record
+        from {{ model }}
+        where reason_code is not null
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

@@ -13,16 +13,16 @@ source as (
 
 ),
 {% else %}
-source as (
+    source as (
 
-    select
-        cast(label as varchar) as label,
-        cast(description as varchar) as description,
-        cast(is_active as varchar) as is_active,
-        cast(replaced_by as varchar) as replaced_by
-    from {{ ref('label_schema') }}
+        select
+            cast(label as varchar) as label,
+            cast(description as varchar) as description,
+            cast(is_active as varchar) as is_active,
+            cast(replaced_by as varchar) as replaced_by
+        from {{ ref('label_schema') }}
 
-),
+    ),
 {% endif %}
 
 final as (

@@ -15,8 +15,7 @@ items as (
 
 )
 
-select
-    coalesce(accepted.item_id, items.item_id) as item_id
+select coalesce(accepted.item_id, items.item_id) as item_id
 from accepted
 full outer join items
     on accepted.item_id = items.item_id

@@ -10,7 +10,9 @@ loads as (
 
 quarantined as (
 
-    select source_file, count(*) as n_quarantined
+    select
+        source_file,
+        count(*) as n_quarantined
     from {{ ref('rpt_quarantine') }}
     group by source_file
 
@@ -20,5 +22,6 @@ select loads.*
 from loads
 left join quarantined
     on loads.source_file = quarantined.source_file
-where loads.n_quarantined != coalesce(quarantined.n_quarantined, 0)
+where
+    loads.n_quarantined != coalesce(quarantined.n_quarantined, 0)
     or loads.n_landed != loads.n_accepted + loads.n_quarantined

@@ -11,10 +11,12 @@ with
 landed as (
 
     {% for kind in kinds %}
-    select source_file, count(*) as n_landed
-    from {{ source('landing', kind) }}
-    group by source_file
-    {% if not loop.last %}union all{% endif %}
+        select
+            source_file,
+            count(*) as n_landed
+        from {{ source('landing', kind) }}
+        group by source_file
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -22,18 +24,22 @@ landed as (
 accepted as (
 
     {% for model in kinds.values() %}
-    select source_file, count(*) as n_accepted
-    from {{ ref(model) }}
-    where reason_code is null
-    group by source_file
-    {% if not loop.last %}union all{% endif %}
+        select
+            source_file,
+            count(*) as n_accepted
+        from {{ ref(model) }}
+        where reason_code is null
+        group by source_file
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
 quarantined as (
 
-    select source_file, count(*) as n_quarantined
+    select
+        source_file,
+        count(*) as n_quarantined
     from {{ ref('rpt_quarantine') }}
     group by source_file
 

@@ -1,0 +1,54 @@
+# The README's commands. Each sets up .venv itself, so they work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOME_DIR ?= .smartloop
+export UV_PYTHON_DOWNLOADS := never
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: demo build app test test-unit test-integration lint format docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+## demo: set up, build the embedded YouTube Spam demo and serve the dashboard on localhost:8501
+demo: $(VENV)/.installed
+	$(BIN)/smartloop demo --home $(HOME_DIR)
+
+## build: build LANDING (default: the demo) into HOME_DIR without starting the dashboard
+build: $(VENV)/.installed
+	$(BIN)/smartloop build --home $(HOME_DIR) $(if $(LANDING),--landing $(LANDING))
+
+## app: serve the dashboard on the last published build
+app: $(VENV)/.installed
+	$(BIN)/smartloop app --home $(HOME_DIR)
+
+## test: set up and run every test layer (package, dbt data and unit tests, CLI, app)
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+test-unit: $(VENV)/.installed
+	$(BIN)/python -m pytest tests/unit tests/app
+
+## lint: sqlfluff (dbt templater) on the SQL, ruff on the Python
+lint: $(VENV)/.installed
+	mkdir -p $(HOME_DIR)/lint
+	SMARTLOOP_WAREHOUSE=$(HOME_DIR)/lint/warehouse.duckdb $(BIN)/sqlfluff lint models tests/dbt macros
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## docs: generate dbt docs for the demo into HOME_DIR/target
+docs: $(VENV)/.installed
+	$(BIN)/smartloop docs --home $(HOME_DIR)
+
+clean:
+	rm -rf $(HOME_DIR) target logs .pytest_cache .ruff_cache
