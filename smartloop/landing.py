@@ -305,11 +305,16 @@ def _read_jsonl(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
             continue
         n_objects += 1
         record: dict[str, str | None] = {}
+        clashes: list[str] = []
         for key, item in value.items():
             name = normalise_column_name(str(key))
+            if name in record or not name:
+                clashes.append(str(key))
             record[name] = _stringify(item)
         seen_columns.update(record)
         defect = _row_defect([v for v in record.values() if v is not None])
+        if clashes and defect is None:
+            defect = f"the keys {', '.join(repr(k) for k in clashes)} repeat or empty a column name"
         parsed.append((raw, None if defect else record, defect))
     if n_objects:  # lines that are not objects are quarantined, not held against the columns
         _require(seen_columns, contract, rel)

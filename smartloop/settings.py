@@ -27,12 +27,31 @@ def project_defaults(project_dir: Path) -> dict[str, Any]:
         return dict(yaml.safe_load(fh).get("vars") or {})
 
 
+_KIND_NAMES = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "a mapping",
+}
+
+
+def _kind_name(default: Any) -> str:
+    return _KIND_NAMES.get(type(default), type(default).__name__)
+
+
 def _same_kind(default: Any, value: Any) -> bool:
-    if default is None or value is None:
+    """Whether an override has the kind of value its default has (an int for an int ...)."""
+    if default is None:
         return True
+    if value is None:
+        return False
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, (int, float)):
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, float):
         return isinstance(value, (int, float))
     return isinstance(value, type(default))
 
@@ -62,8 +81,7 @@ def landing_settings(landing_dir: Path, project_dir: Path) -> dict[str, Any]:
             )
         if not _same_kind(defaults[key], value):
             raise SettingsError(
-                f"{path}: setting '{key}' should be a {type(defaults[key]).__name__}, "
-                f"got {value!r}."
+                f"{path}: setting '{key}' should be {_kind_name(defaults[key])}, got {value!r}."
             )
         if key in PATH_SETTINGS and value:
             resolved = (Path(landing_dir) / str(value)).resolve()
