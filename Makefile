@@ -38,7 +38,7 @@ test-unit: $(VENV)/.installed
 ## lint: sqlfluff (dbt templater) on the SQL, ruff on the Python
 lint: $(VENV)/.installed
 	mkdir -p $(HOME_DIR)/lint
-	SMARTLOOP_WAREHOUSE=$(HOME_DIR)/lint/warehouse.duckdb $(BIN)/sqlfluff lint models tests/dbt macros
+	SMARTLOOP_WAREHOUSE=$(HOME_DIR)/lint/warehouse.duckdb $(BIN)/sqlfluff lint models tests/dbt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

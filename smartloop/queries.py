@@ -23,14 +23,14 @@ from smartloop.paths import home_dir, serving_path, status_path
 CACHE_TTL_SECONDS = 10
 KINDS = ("items", "annotations", "reviews", "deletions")
 QUARANTINE_COLUMNS = (
-    "quarantine_id",
     "source_kind",
     "source_file",
     "source_row_number",
-    "item_id",
     "reason_code",
     "reason_detail",
+    "item_id",
     "raw_record",
+    "quarantine_id",
 )
 
 
@@ -107,8 +107,17 @@ def serving_info() -> dict[str, Any] | None:
 
 def pipeline_runs() -> pd.DataFrame:
     """All runs from ``rpt_pipeline_runs``, newest first."""
+    counts = ", ".join(
+        f"n_{kind}_{outcome}" for kind in KINDS for outcome in ("landed", "accepted", "quarantined")
+    )
     return _query(
-        "select * from rpt_pipeline_runs order by started_at desc nulls last, build_id desc"
+        f"""
+        select
+            build_id, status, started_at, ended_at, message, n_files, {counts},
+            landing_dir, invocation_id, is_current
+        from rpt_pipeline_runs
+        order by started_at desc nulls last, build_id desc
+        """
     )
 
 
