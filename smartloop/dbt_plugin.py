@@ -1,4 +1,4 @@
-"""dbt-duckdb plugin: landing folders as sources, and the text functions the SQL calls.
+"""dbt-duckdb plugin: landing folders as sources, and the Python functions the SQL calls.
 
 Registered in ``profiles.yml``; a source whose config ``meta`` names ``plugin: smartloop``
 and a ``landing_kind`` is read by :func:`smartloop.landing.read_landing`.
@@ -22,6 +22,7 @@ from smartloop.landing import (
     read_label_schema,
     read_landing,
 )
+from smartloop.privacy import pseudonymise_arrow
 from smartloop.text import clean_text_arrow
 
 
@@ -49,6 +50,14 @@ class Plugin(BasePlugin):
                 "select * from smartloop_empty_landing"
             )
             conn.unregister("smartloop_empty_landing")
+        conn.create_function(
+            "smartloop_pseudonymise",
+            pseudonymise_arrow,
+            [VARCHAR],
+            VARCHAR,
+            type="arrow",
+            null_handling="special",
+        )
         conn.create_function(
             "smartloop_clean_text",
             clean_text_arrow,

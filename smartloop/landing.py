@@ -41,10 +41,12 @@ class Contract:
 
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
+    # At least one of these must be present (on top of every required column).
+    required_any: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return self.required + self.optional
+        return self.required + self.required_any + self.optional
 
 
 CONTRACTS: dict[str, Contract] = {
@@ -56,7 +58,9 @@ CONTRACTS: dict[str, Contract] = {
         required=("review_id", "item_id", "action"),
         optional=("label", "reviewer", "reason", "created_at"),
     ),
-    "deletions": Contract(required=("item_id",), optional=("requested_at", "reason")),
+    "deletions": Contract(
+        required=(), required_any=("item_id", "pseudonym"), optional=("requested_at", "reason")
+    ),
 }
 
 SOURCE_COLUMNS = ("source_file", "source_format", "source_row_number", "parse_error", "raw_record")
@@ -234,6 +238,9 @@ def _require(columns: set[str], contract: Contract, rel: str) -> None:
     for name in contract.required:
         if name not in columns:
             raise LandingError(f"{rel} lacks the required column '{name}'.")
+    if contract.required_any and not columns.intersection(contract.required_any):
+        names = " or ".join(f"'{name}'" for name in contract.required_any)
+        raise LandingError(f"{rel} lacks the required column {names}.")
 
 
 def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:

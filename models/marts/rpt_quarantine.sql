@@ -1,49 +1,46 @@
-{%- set validated = ['int_items_validated', 'int_annotations_validated', 'int_reviews_validated', 'int_deletions_validated'] -%}
-
 with
 
-{% for model in validated %}
-    {{ model }} as (
+quarantine as (
 
-        select * from {{ ref(model) }}
+    select * from {{ ref('int_quarantine_redacted') }}
 
-    ),
-{% endfor %}
+),
 
-rejected as (
+targets as (
 
-    {% for model in validated %}
-        select
-            landed_row_id,
-            source_kind,
-            source_file,
-            source_format,
-            source_row_number,
-            item_id,
-            reason_code,
-            reason_detail,
-            raw_record
-        from {{ model }}
-        where reason_code is not null
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select * from {{ ref('int_deletion_targets') }}
+
+),
+
+deleted as (
+
+    {#- Rows of a forgotten item or person leave the report with the item itself. -#}
+    select distinct quarantine.landed_row_id
+    from quarantine
+    inner join targets
+        on
+            quarantine.item_id = targets.item_id
+            or list_contains(quarantine.pseudonyms, targets.pseudonym)
 
 ),
 
 final as (
 
     select
-        landed_row_id as quarantine_id,
-        source_kind,
-        source_file,
-        source_format,
-        source_row_number,
-        item_id,
-        reason_code,
-        reason_detail,
-        raw_record,
+        quarantine.landed_row_id as quarantine_id,
+        quarantine.source_kind,
+        quarantine.source_file,
+        quarantine.source_format,
+        quarantine.source_row_number,
+        quarantine.item_id,
+        quarantine.reason_code,
+        quarantine.reason_detail,
+        quarantine.raw_record,
         '{{ current_build_id() }}' as build_id
-    from rejected
+    from quarantine
+    left join deleted
+        on quarantine.landed_row_id = deleted.landed_row_id
+    where deleted.landed_row_id is null
 
 )
 

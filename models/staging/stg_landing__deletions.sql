@@ -17,6 +17,7 @@ final as (
         parse_error,
         raw_record,
         {{ blank_to_null('item_id') }} as item_id,
+        {{ blank_to_null('pseudonym') }} as pseudonym,
         {{ blank_to_null('reason') }} as reason,
         {{ parse_timestamp(blank_to_null('requested_at')) }} as requested_at,
         {{ blank_to_null('requested_at') }} is not null

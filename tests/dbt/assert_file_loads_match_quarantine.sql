@@ -13,7 +13,7 @@ quarantined as (
     select
         source_file,
         count(*) as n_quarantined
-    from {{ ref('rpt_quarantine') }}
+    from {{ ref('int_quarantine_redacted') }}
     group by source_file
 
 )

@@ -1,4 +1,4 @@
-{#- Per landed file: rows read from the landing source = rows accepted + rows in rpt_quarantine. -#}
+{#- Per landed file: rows read from the landing source = rows accepted + rows quarantined. -#}
 {%- set kinds = {
     'items': 'int_items_validated',
     'annotations': 'int_annotations_validated',
@@ -40,7 +40,7 @@ quarantined as (
     select
         source_file,
         count(*) as n_quarantined
-    from {{ ref('rpt_quarantine') }}
+    from {{ ref('int_quarantine_redacted') }}
     group by source_file
 
 ),

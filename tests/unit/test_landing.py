@@ -35,7 +35,7 @@ CONTRACT_COLUMNS = {
     "items": ("item_id", "text"),
     "annotations": ("item_id", "label", "annotator_id", "annotated_at"),
     "reviews": ("review_id", "item_id", "action", "label", "reviewer", "reason", "created_at"),
-    "deletions": ("item_id", "requested_at", "reason"),
+    "deletions": ("item_id", "pseudonym", "requested_at", "reason"),
     "label_schema": ("label", "description", "is_active", "replaced_by"),
 }
 
@@ -268,7 +268,7 @@ ERROR_CASES: list[tuple[str, dict[str, bytes], str, str]] = [
     ("parquet missing column", {"items/p.parquet": _parquet({"item_id": ["1"]})}, "items", "items/p.parquet lacks the required column 'text'."),
     ("annotations missing label", {"annotations/x.csv": b"item_id,annotator_id\n1,a\n"}, "annotations", "annotations/x.csv lacks the required column 'label'."),
     ("reviews missing action", {"reviews/r.csv": b"review_id,item_id\n"}, "reviews", "reviews/r.csv lacks the required column 'action'."),
-    ("deletions missing item_id", {"deletions/d.csv": b"id\n1\n"}, "deletions", "deletions/d.csv lacks the required column 'item_id'."),
+    ("deletions missing item_id", {"deletions/d.csv": b"id\n1\n"}, "deletions", "deletions/d.csv lacks the required column 'item_id' or 'pseudonym'."),
     ("duplicate header", {"items/d.csv": b"item_id,text,Item ID\n"}, "items", "items/d.csv: column 'Item ID' appears twice in the header."),
     ("duplicate parquet column", {"items/p.parquet": _parquet({"item_id": ["1"], "text": ["x"], "Text": ["y"]})}, "items", "items/p.parquet: column 'Text' appears twice in the header."),
     ("empty column name", {"items/e.csv": b"item_id,,text\n"}, "items", "items/e.csv: the header has an empty column name."),

@@ -1,0 +1,51 @@
+"""Keyed pseudonyms for personal metadata (author names, e-mail columns ...).
+
+The key comes from the environment (``SMARTLOOP_PSEUDONYM_KEY``) and never from the repo,
+the dbt project or its compiled SQL: the warehouse calls :func:`pseudonymise` through the
+DuckDB function ``smartloop_pseudonymise`` registered by :mod:`smartloop.dbt_plugin`, so
+the key stays in this process. Without a key the demo key is used and the builder says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+import pyarrow as pa
+
+KEY_ENV = "SMARTLOOP_PSEUDONYM_KEY"
+DEMO_KEY = "smartloop-demo-key-not-secret"
+PREFIX = "anon_"
+
+
+def pseudonym_key() -> bytes:
+    """The pseudonymisation key: env SMARTLOOP_PSEUDONYM_KEY, else the (public) demo key."""
+    return (os.environ.get(KEY_ENV) or DEMO_KEY).encode("utf-8")
+
+
+def uses_demo_key() -> bool:
+    """True when no key is set and pseudonyms are only as private as the demo key."""
+    return not os.environ.get(KEY_ENV)
+
+
+def pseudonymise(value: str | None, key: bytes | None = None) -> str | None:
+    """A stable pseudonym: HMAC-SHA256 of the trimmed value, 16 hex digits.
+
+    >>> pseudonymise("Julius NM", key=b"k") == pseudonymise("  Julius NM ", key=b"k")
+    True
+    >>> pseudonymise("Julius NM", key=b"k") == pseudonymise("Julius NM", key=b"other")
+    False
+    >>> pseudonymise("", key=b"k") is None
+    True
+    """
+    if value is None or not value.strip():
+        return None
+    digest = hmac.new(key or pseudonym_key(), value.strip().encode("utf-8"), hashlib.sha256)
+    return PREFIX + digest.hexdigest()[:16]
+
+
+def pseudonymise_arrow(values: pa.Array) -> pa.Array:
+    """Vectorised :func:`pseudonymise` for DuckDB's arrow-typed Python functions."""
+    key = pseudonym_key()
+    return pa.array([pseudonymise(v, key) for v in values.to_pylist()], type=pa.string())
