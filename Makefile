@@ -7,7 +7,7 @@ HOME_DIR ?= .smartloop
 export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo build app test test-unit test-integration lint format docs clean
+.PHONY: demo build app test test-unit lint format docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,7 @@ docs: $(VENV)/.installed
 
 clean:
 	rm -rf $(HOME_DIR) target logs .pytest_cache .ruff_cache
+
+## bench: build synthetic data of 10k, 100k and 1M items and write bench/results.md (not part of test)
+bench: $(VENV)/.installed
+	$(BIN)/smartloop bench --sizes $(or $(SIZES),10000,100000,1000000)

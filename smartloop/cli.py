@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from smartloop import paths
+from smartloop import bench, paths, synth
 from smartloop.build import BuildError, build, generate_docs, new_build_id
 from smartloop.settings import SettingsError, build_vars
 
@@ -64,6 +64,19 @@ def _parser() -> argparse.ArgumentParser:
     _add_landing(p_docs)
     _add_home(p_docs)
 
+    p_synth = commands.add_parser(
+        "synth", help="write synthetic landing data with planted problems"
+    )
+    p_synth.add_argument("--n", type=int, required=True, help="number of items")
+    p_synth.add_argument("--seed", type=int, default=7)
+    p_synth.add_argument("--out", required=True, help="landing folder to write")
+
+    p_bench = commands.add_parser("bench", help="build synthetic data of several sizes and measure")
+    p_bench.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated sizes")
+    p_bench.add_argument("--seed", type=int, default=7)
+    p_bench.add_argument("--work", default="/tmp/smartloop-bench", help="scratch folder")
+    p_bench.add_argument("--out", default="bench", help="folder for results.json and results.md")
+
     p_vars = commands.add_parser(
         "vars", help="print the --vars JSON for running dbt directly on a landing folder"
     )
@@ -117,6 +130,26 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc))
         dbt_vars.pop("build_id")
         print(json.dumps(dbt_vars))
+        return 0
+    if args.command == "synth":
+        summary = synth.generate(args.n, args.seed, Path(args.out))
+        _echo(
+            f"Wrote {summary.n_items:,} items to {summary.out_dir} ({summary.n_pii:,} with PII, "
+            f"{summary.n_near_duplicates:,} near and {summary.n_exact_duplicates:,} exact copies)."
+        )
+        return 0
+    if args.command == "bench":
+        try:
+            sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+        except ValueError:
+            return _fail(f"--sizes takes whole numbers separated by commas, got {args.sizes!r}.")
+        try:
+            bench.run(
+                sizes, seed=args.seed, work_dir=Path(args.work), out_dir=Path(args.out), echo=_echo
+            )
+        except BuildError as exc:
+            return _fail(f"bench build failed: {exc}")
+        _echo(f"Results in {Path(args.out) / 'results.md'}")
         return 0
     home = paths.home_dir(args.home)
     if args.command == "build":

@@ -1,0 +1,197 @@
+"""``smartloop bench``: the whole build on synthetic data of several sizes, measured the same way.
+
+For each size: generate landing data with planted problems (:mod:`smartloop.synth`), run
+``smartloop build`` into a fresh home, then read dbt's run_results.json for the time of
+every stage, the peak resident memory of the dbt process, the serving file's size and
+quality figures against the planted truth. Results go to ``bench/results.json`` and
+``bench/results.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import resource
+import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from smartloop import paths
+from smartloop.build import build
+from smartloop.synth import generate
+
+# Stages by the models they hold; a node belongs to the first stage whose prefix it has.
+STAGES: dict[str, tuple[str, ...]] = {
+    "landing and staging": ("model.smartloop.stg_",),
+    "validation": ("model.smartloop.int_items_validated", "model.smartloop.int_annotations_",
+                   "model.smartloop.int_reviews_", "model.smartloop.int_deletions_",
+                   "model.smartloop.int_labels_", "model.smartloop.int_items_accepted"),
+    "redaction": ("model.smartloop.int_items_redacted", "model.smartloop.int_quarantine_redacted"),
+    "near duplicates": ("model.smartloop.int_item_shingles", "model.smartloop.int_item_minhash",
+                        "model.smartloop.int_item_band", "model.smartloop.int_near_",
+                        "model.smartloop.fct_duplicate_pairs",
+                        "model.smartloop.int_duplicate_clusters"),
+    "marts": ("model.smartloop.",),
+    "tests": ("test.", "unit_test."),
+}  # fmt: skip
+
+
+def stage_of(unique_id: str) -> str:
+    """The stage a dbt node belongs to.
+
+    >>> stage_of("model.smartloop.int_items_redacted")
+    'redaction'
+    >>> stage_of("test.smartloop.unique_dim_items_item_id.1")
+    'tests'
+    """
+    for stage, prefixes in STAGES.items():
+        if unique_id.startswith(prefixes):
+            return stage
+    return "other"
+
+
+def stage_times(run_results: Path) -> dict[str, float]:
+    """Seconds per stage, summed over the nodes of the stage (threads may overlap them)."""
+    results = json.loads(run_results.read_text())["results"]
+    times: dict[str, float] = {}
+    for result in results:
+        stage = stage_of(result["unique_id"])
+        times[stage] = times.get(stage, 0.0) + float(result.get("execution_time") or 0.0)
+    return times
+
+
+def _read_pairs(path: Path) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [tuple(row) for row in list(csv.reader(fh))[1:]]  # type: ignore[misc]
+
+
+def quality(home: Path, truth: Path) -> dict[str, Any]:
+    """Planted problems found: PII recall, near-duplicate recall (same cluster)."""
+    figures: dict[str, Any] = {}
+    planted_pii = _read_pairs(truth / "pii.csv")
+    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
+        found = {
+            (item, kind)
+            for item, kind in con.execute(
+                "select item_id, pii_type from fct_pii_redactions where column_name = 'text'"
+            ).fetchall()
+        }
+        figures["pii_planted"] = len(planted_pii)
+        figures["pii_recall"] = (
+            sum(1 for row in planted_pii if row in found) / len(planted_pii)
+            if planted_pii
+            else None
+        )
+        columns = {row[0] for row in con.execute("describe dim_items").fetchall()}
+        if "cluster_id" in columns:
+            cluster = dict(con.execute("select item_id, cluster_id from dim_items").fetchall())
+            near = _read_pairs(truth / "near_duplicates.csv")
+            same = sum(1 for a, b in near if a in cluster and cluster.get(a) == cluster.get(b))
+            figures["near_duplicates_planted"] = len(near)
+            figures["near_duplicate_recall"] = same / len(near) if near else None
+    return figures
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of the largest child process so far (the dbt build), in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def run(
+    sizes: list[int],
+    *,
+    seed: int = 7,
+    work_dir: Path,
+    out_dir: Path,
+    echo: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Benchmark each size and write results.json and results.md to ``out_dir``."""
+    rows = []
+    for size in sizes:
+        landing = work_dir / f"landing_{size}"
+        home = work_dir / f"home_{size}"
+        shutil.rmtree(landing, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+        started = time.perf_counter()
+        summary = generate(size, seed, landing)
+        synth_seconds = time.perf_counter() - started
+        echo(f"Generated {size:,} items in {synth_seconds:.1f}s; building...")
+        started = time.perf_counter()
+        build(landing, home, echo=lambda _line: None)
+        build_seconds = time.perf_counter() - started
+        stages = stage_times(home / "target" / "run_results.json")
+        row = {
+            "n_items": size,
+            "synth_seconds": round(synth_seconds, 2),
+            "build_seconds": round(build_seconds, 2),
+            "items_per_second": round(size / build_seconds),
+            "peak_rss_mb": round(_peak_rss_mb()),
+            "serving_mb": round(paths.serving_path(home).stat().st_size / 2**20, 1),
+            "stage_seconds": {k: round(v, 2) for k, v in stages.items()},
+            "stage_items_per_second": {
+                k: round(size / v) for k, v in stages.items() if v > 0 and k != "tests"
+            },
+            "planted": summary.__dict__ | {"out_dir": str(summary.out_dir)},
+            **quality(home, landing / "truth"),
+        }
+        echo(
+            f"{size:,} items: build {build_seconds:.1f}s ({row['items_per_second']:,} items/s), "
+            f"peak RSS {row['peak_rss_mb']:,} MB"
+        )
+        rows.append(row)
+    write(rows, out_dir)
+    return rows
+
+
+def machine() -> str:
+    """One line describing the machine the figures come from."""
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GiB RAM, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
+    """results.json (everything) and results.md (a table a reader can scan)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    payload = {"machine": machine(), "measured_at": stamp, "runs": rows}
+    (out_dir / "results.json").write_text(json.dumps(payload, indent=2))
+    stages = [s for s in STAGES if s != "tests"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {stamp} on {machine()} with `smartloop bench`.",
+        "",
+        "| items | build s | items/s | peak RSS MB | serving MB | "
+        + " | ".join(f"{s} s" for s in stages)
+        + " | tests s | PII recall | near-dup recall |",
+        "|---" * (8 + len(stages)) + "|",
+    ]
+    for row in rows:
+        cells = [f"{row['stage_seconds'].get(s, 0):.1f}" for s in stages]
+
+        def fmt(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.3f}"
+
+        lines.append(
+            f"| {row['n_items']:,} | {row['build_seconds']:.1f} | {row['items_per_second']:,} | "
+            f"{row['peak_rss_mb']:,} | {row['serving_mb']} | "
+            + " | ".join(cells)
+            + f" | {row['stage_seconds'].get('tests', 0):.1f} | {fmt(row.get('pii_recall'))} | "
+            f"{fmt(row.get('near_duplicate_recall'))} |"
+        )
+    lines += [
+        "",
+        "Stage seconds are the summed execution times of the stage's dbt nodes (two threads",
+        "may run nodes side by side, so stages can add up to more than the build).",
+    ]
+    (out_dir / "results.md").write_text("\n".join(lines) + "\n")
