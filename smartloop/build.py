@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 
 from smartloop import paths
+from smartloop.privacy import KEY_ENV, uses_demo_key
 from smartloop.settings import SettingsError, build_vars
 
 Echo = Callable[[str], None]
@@ -318,6 +319,11 @@ def build(
             [build_id, started_at, str(landing)],
         )
         echo(f"Building {landing} into {home} (build {build_id})")
+        if uses_demo_key() and landing != paths.DEMO_LANDING_DIR.resolve():
+            echo(
+                f"Warning: {KEY_ENV} is not set, so personal columns are pseudonymised with "
+                "the public demo key; set it to a secret of your own."
+            )
         code, target_dir = run_dbt(
             ["build"], home=home, dbt_vars=dbt_vars, echo=echo, threads=threads
         )
