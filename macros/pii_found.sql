@@ -3,9 +3,15 @@
     {{ return(adapter.dispatch('pii_found', 'smartloop')(expression)) }}
 {%- endmacro %}
 
+{#-
+    DuckDB: the placeholders that redact_pii adds, as a VARCHAR[] sorted by type name; an empty
+    list when nothing is found or the text is NULL. Placeholders already in the text do not count:
+    they are marked first (U+E005 before the closing >, which no detector looks at).
+-#}
 {% macro default__pii_found(expression) -%}
-    list_transform(
-        regexp_extract_all({{ expression }}, '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}'),
-        lambda m: 'EMAIL'
-    )
+    {%- set placeholder = '<(CARD|EMAIL|HANDLE|IBAN|IP_ADDRESS|PHONE|SSN|URL_SECRET)>' -%}
+    {%- set marked -%}
+        regexp_replace({{ expression }}, '{{ placeholder }}', '<\1' || chr(57349) || '>', 'g')
+    {%- endset -%}
+    coalesce(list_sort(regexp_extract_all({{ redact_pii(marked) }}, '{{ placeholder }}', 1)), []::varchar[])
 {%- endmacro %}

@@ -14,6 +14,7 @@ import ctypes
 import fcntl
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -164,7 +165,8 @@ def _failure_sentence(target_dir: Path, fallback: str) -> str:
                 (ln for ln in lines if ln.startswith(("LandingError", "smartloop"))), None
             )
             if detail is None:
-                detail = lines[-1] if lines else result.get("status")
+                errors = [ln for ln in lines if re.search(r"\b\w*(Error|error)\b:", ln)]
+                detail = errors[0] if errors else (lines[-1] if lines else result.get("status"))
             detail = detail.split(": ", 1)[1] if detail.startswith("LandingError") else detail
             name = result.get("unique_id", "?").split(".")[-1]
             if "lacks the required column" in detail or "unsupported file type" in detail:

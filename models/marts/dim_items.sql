@@ -2,6 +2,7 @@
     'item_id', 'text', 'text_key', 'metadata', 'label', 'is_label_tied', 'n_annotations',
     'n_annotators', 'label_agreement', 'is_labelled', 'has_pii', 'is_empty_after_redaction',
     'source_file', 'source_row_number', 'n_deliveries', 'landed_row_id', 'build_id',
+    'cluster_id', 'cluster_size', 'has_conflicting_labels', 'split',
 ] -%}
 {%- set keys = metadata_keys(ref('int_items_retained')) -%}
 
@@ -19,6 +20,30 @@ labels as (
 
 ),
 
+clusters as (
+
+    select * from {{ ref('int_duplicate_clusters') }}
+
+),
+
+splits as (
+
+    select * from {{ ref('int_item_splits') }}
+
+),
+
+cluster_labels as (
+
+    select
+        clusters.cluster_id,
+        count(distinct labels.label) > 1 as has_conflicting_labels
+    from clusters
+    inner join labels
+        on clusters.item_id = labels.item_id
+    group by clusters.cluster_id
+
+),
+
 final as (
 
     select
@@ -33,6 +58,10 @@ final as (
         coalesce(labels.n_annotators, 0) as n_annotators,
         labels.label_agreement,
         labels.label is not null as is_labelled,
+        clusters.cluster_id,
+        clusters.cluster_size,
+        coalesce(cluster_labels.has_conflicting_labels, false) as has_conflicting_labels,
+        splits.split,
         items.has_pii,
         items.is_empty_after_redaction,
         items.source_file,
@@ -43,6 +72,12 @@ final as (
     from items
     left join labels
         on items.item_id = labels.item_id
+    inner join clusters
+        on items.item_id = clusters.item_id
+    inner join splits
+        on items.item_id = splits.item_id
+    left join cluster_labels
+        on clusters.cluster_id = cluster_labels.cluster_id
 
 )
 

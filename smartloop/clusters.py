@@ -1,0 +1,186 @@
+"""Duplicate clusters: connected components of duplicate pairs and of a shared group key.
+
+Items are numbered in landing order (``source_file``, then ``source_row_number``, then
+``item_id``). Union-find always keeps the smaller number as a component's root, so a
+cluster is named after its first-landed member whatever the order the pairs arrive in:
+the same items and pairs always give the same ``cluster_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from duckdb import DuckDBPyRelation
+
+LANDING_ORDER = "source_file, source_row_number, item_id"
+
+
+class ClusterError(ValueError):
+    """Clusters that cannot be built from these settings; the message is one sentence."""
+
+
+def find_root(parent: list[int], node: int) -> int:
+    """The root of ``node``'s set, halving the path on the way up.
+
+    >>> parent = [0, 0, 1, 2]
+    >>> find_root(parent, 3)
+    0
+    >>> parent  # node 3 now points at its grandparent
+    [0, 0, 1, 1]
+    """
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return node
+
+
+def union(parent: list[int], a: int, b: int) -> None:
+    """Merge the sets of ``a`` and ``b``; the smaller root becomes the root of both.
+
+    >>> parent = [0, 1, 2]
+    >>> union(parent, 2, 1)
+    >>> parent
+    [0, 1, 1]
+    """
+    root_a, root_b = find_root(parent, a), find_root(parent, b)
+    if root_a < root_b:
+        parent[root_b] = root_a
+    elif root_b < root_a:
+        parent[root_a] = root_b
+
+
+def connected_components(n_nodes: int, links: Iterable[tuple[int, int]]) -> np.ndarray:
+    """The root of each node's component: its smallest node number.
+
+    Nodes are ``0 .. n_nodes - 1``; a link joins two nodes; a node without links is a
+    component of its own.
+
+    >>> connected_components(6, [(4, 5), (1, 3), (3, 4)]).tolist()
+    [0, 1, 2, 1, 1, 1]
+    >>> connected_components(3, []).tolist()
+    [0, 1, 2]
+    """
+    parent = list(range(n_nodes))
+    for a, b in links:
+        union(parent, a, b)
+    roots = np.asarray(parent, dtype=np.int64)
+    # every parent is smaller than its child, so jumping to grandparents converges to the roots
+    while True:
+        jumped = roots[roots]
+        if np.array_equal(jumped, roots):
+            return roots
+        roots = jumped
+
+
+def group_links(group_values: Sequence[object]) -> list[tuple[int, int]]:
+    """Links from each node to the first node with the same non-empty group value.
+
+    ``None``, NaN and blank strings are no group: such a node gets no link.
+
+    >>> group_links(["a", None, "a", " ", "b", "a", "b"])
+    [(0, 2), (0, 5), (4, 6)]
+    """
+    values = pd.Series(group_values, dtype=object)
+    values = values.where(values.notna() & (values.astype(str).str.strip() != ""))
+    codes, _ = pd.factorize(values, use_na_sentinel=True)
+    grouped = np.flatnonzero(codes >= 0)
+    if grouped.size == 0:
+        return []
+    _, first_position = np.unique(codes[grouped], return_index=True)
+    first_of_code = np.full(codes.max() + 1, -1, dtype=np.int64)
+    first_of_code[codes[grouped[first_position]]] = grouped[first_position]
+    firsts = first_of_code[codes[grouped]]
+    keep = firsts != grouped
+    return list(zip(firsts[keep].tolist(), grouped[keep].tolist(), strict=True))
+
+
+def cluster_table(
+    item_ids: Sequence[str],
+    pairs_a: Sequence[str],
+    pairs_b: Sequence[str],
+    group_values: Sequence[object] | None = None,
+) -> pd.DataFrame:
+    """One row per item: ``item_id``, ``cluster_id`` and ``cluster_size``.
+
+    ``item_ids`` are in landing order; ``cluster_id`` is the item_id of the cluster's
+    first-landed member. Pairs naming an item that is not in ``item_ids`` are an error.
+
+    >>> cluster_table(["x", "y", "z", "w"], ["w"], ["y"], ["g", None, "g", None])
+      item_id cluster_id  cluster_size
+    0       x          x             2
+    1       y          y             2
+    2       z          x             2
+    3       w          y             2
+    """
+    ids = pd.Index(item_ids)
+    if not ids.is_unique:
+        raise ClusterError("item_id is not unique among the items to cluster.")
+    first = ids.get_indexer(pd.Index(pairs_a))
+    second = ids.get_indexer(pd.Index(pairs_b))
+    if (first < 0).any() or (second < 0).any():
+        unknown = [*np.asarray(pairs_a)[first < 0], *np.asarray(pairs_b)[second < 0]]
+        raise ClusterError(
+            f"a duplicate pair names item_id {str(unknown[0])!r}, which is not an item."
+        )
+    links: list[tuple[int, int]] = list(zip(first.tolist(), second.tolist(), strict=True))
+    if group_values is not None:
+        links.extend(group_links(group_values))
+    roots = connected_components(len(ids), links)
+    sizes = np.bincount(roots, minlength=len(ids))[roots] if len(ids) else roots
+    return pd.DataFrame(
+        {
+            "item_id": ids.to_numpy(dtype=object),
+            "cluster_id": ids.to_numpy(dtype=object)[roots],
+            "cluster_size": np.asarray(sizes, dtype=np.int64),
+        }
+    )
+
+
+def _quoted(text: str) -> str:
+    """A SQL string literal.
+
+    >>> _quoted("it's")
+    "'it''s'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
+def duplicate_clusters(
+    items: DuckDBPyRelation, pairs: DuckDBPyRelation, group_column: str = ""
+) -> pd.DataFrame:
+    """Duplicate clusters of ``items`` (one row per item) from duplicate ``pairs``.
+
+    ``items`` needs item_id, source_file, source_row_number and metadata (JSON);
+    ``pairs`` needs item_id_a and item_id_b. Items sharing a non-empty value of the
+    metadata key ``group_column`` (for example a conversation id) join one cluster too.
+    Only the columns needed leave the database.
+    """
+    group_column = (group_column or "").strip()
+    group_expression = f"metadata ->> {_quoted(group_column)}" if group_column else "null"
+    # the sort is the query's last step, so the rows arrive in landing order
+    ordered = items.project(f"{LANDING_ORDER}, {group_expression} as group_value")
+    item_columns = ordered.order(LANDING_ORDER).fetchnumpy()
+    if group_column and len(item_columns["item_id"]) and not _has_values(items, group_column):
+        known = items.query(
+            "items",
+            "select distinct unnest(json_keys(metadata)) as key from items order by key",
+        ).fetchall()
+        raise ClusterError(
+            f"duplicate_group_column '{group_column}' is not a metadata column of any item "
+            f"(metadata columns: {', '.join(row[0] for row in known) or 'none'})."
+        )
+    pair_columns = pairs.project("item_id_a, item_id_b").fetchnumpy()
+    return cluster_table(
+        item_columns["item_id"],
+        pair_columns["item_id_a"],
+        pair_columns["item_id_b"],
+        item_columns["group_value"] if group_column else None,
+    )
+
+
+def _has_values(items: DuckDBPyRelation, group_column: str) -> bool:
+    """Whether any item's metadata has the key ``group_column``."""
+    found = items.filter(f"list_contains(json_keys(metadata), {_quoted(group_column)})")
+    return bool(found.limit(1).fetchall())
