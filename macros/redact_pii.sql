@@ -6,8 +6,9 @@
 {#-
     DuckDB: one pass per detector, in this order (a placeholder never matches a later detector):
     URL credentials and secret query values, e-mail addresses, @handles, IBANs (mod-97), payment
-    cards (Luhn), US SSNs, IPv6 and IPv4 addresses, phone numbers by format, then phone numbers
-    and short codes announced by a keyword ("call 87121", "text WIN to 80082").
+    cards (Luhn), US SSNs, IPv6 and IPv4 addresses, phone numbers by format, glued to their
+    neighbours (as in SMS), then phone numbers and short codes announced by a keyword ("call 87121",
+    "text WIN to 80082").
     RE2 has no look-around, so the context that rules a match in or out is matched as a kept
     prefix or suffix and judged afterwards: by regex (pii_replace_checked) or, for checksums, by
     SQL (pii_substitute). Matches are marked with the private-use characters U+E000-U+E004, which

@@ -30,7 +30,7 @@ metadata_entries as (
         {{ is_personal_column('key') }} as is_personal,
         {{ sanitize_value('key', "metadata ->> key") }} as value,
         case
-            when {{ is_personal_column('key') }} then cast([] as varchar [])
+            when {{ is_personal_column('key') }} then cast([] as varchar[])
             else list_transform({{ pii_found("metadata ->> key") }}, lambda pii_type: key || ':' || pii_type)
         end as pii_findings
     from metadata_keys

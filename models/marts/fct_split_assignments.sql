@@ -11,10 +11,27 @@ splits as (
 
 ),
 
-{% if is_incremental() %}
 history as (
 
-    select * from {{ this }}
+    {% if is_incremental() %}
+        select
+            assignment_id,
+            item_id,
+            split,
+            cluster_id,
+            build_id,
+            assigned_at
+        from {{ this }}
+    {% else %}
+        select
+            cast(null as varchar) as assignment_id,
+            cast(null as varchar) as item_id,
+            cast(null as varchar) as split,
+            cast(null as varchar) as cluster_id,
+            cast(null as varchar) as build_id,
+            cast(null as timestamp) as assigned_at
+        where false
+    {% endif %}
 
 ),
 
@@ -35,17 +52,6 @@ latest as (
     where history_rank = 1
 
 ),
-{% else %}
-latest as (
-
-    select
-        cast(null as varchar) as item_id,
-        cast(null as varchar) as split,
-        cast(null as varchar) as cluster_id
-    where false
-
-),
-{% endif %}
 
 changes as (
 
@@ -82,6 +88,4 @@ final as (
 )
 
 select * from final
-{% if is_incremental() %}
-    where build_id not in (select history.build_id from history)
-{% endif %}
+where build_id not in (select history.build_id from history)
