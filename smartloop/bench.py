@@ -29,7 +29,7 @@ from smartloop.synth import generate
 
 # Stages by the models they hold; a node belongs to the first stage whose prefix it has.
 STAGES: dict[str, tuple[str, ...]] = {
-    "landing and staging": ("model.smartloop.stg_",),
+    "landing and staging": ("model.smartloop.stg_", "seed."),
     "validation": ("model.smartloop.int_items_validated", "model.smartloop.int_annotations_",
                    "model.smartloop.int_reviews_", "model.smartloop.int_deletions_",
                    "model.smartloop.int_labels_", "model.smartloop.int_items_accepted"),
@@ -67,6 +67,27 @@ def stage_times(run_results: Path) -> dict[str, float]:
     return times
 
 
+NEAR_THRESHOLD = 0.8
+SHINGLE_SIZE = 5
+
+
+def shingle_jaccard(a: str | None, b: str | None, size: int = SHINGLE_SIZE) -> float:
+    """Jaccard similarity of the character shingles of two text keys (as the SQL shingles them).
+
+    >>> round(shingle_jaccard("hello world again", "hello world agains"), 2)
+    0.93
+    """
+    if not a or not b:
+        return 0.0
+
+    def grams(text: str) -> set[str]:
+        text = text[:1000]
+        return {text[i : i + size] for i in range(max(1, len(text) - size + 1))}
+
+    first, second = grams(a), grams(b)
+    return len(first & second) / len(first | second)
+
+
 def _read_pairs(path: Path) -> list[tuple[str, str]]:
     with open(path, encoding="utf-8", newline="") as fh:
         return [tuple(row) for row in list(csv.reader(fh))[1:]]  # type: ignore[misc]
@@ -91,11 +112,18 @@ def quality(home: Path, truth: Path) -> dict[str, Any]:
         )
         columns = {row[0] for row in con.execute("describe dim_items").fetchall()}
         if "cluster_id" in columns:
-            cluster = dict(con.execute("select item_id, cluster_id from dim_items").fetchall())
-            near = _read_pairs(truth / "near_duplicates.csv")
-            same = sum(1 for a, b in near if a in cluster and cluster.get(a) == cluster.get(b))
+            rows = con.execute("select item_id, cluster_id, text_key from dim_items").fetchall()
+            cluster = {item: cluster_id for item, cluster_id, _ in rows}
+            keys = {item: key for item, _, key in rows}
+            near = [(a, b) for a, b in _read_pairs(truth / "near_duplicates.csv") if a in keys]
+            # Only copies still similar enough after the edit are near duplicates to find.
+            findable = [
+                (a, b) for a, b in near if shingle_jaccard(keys[a], keys[b]) >= NEAR_THRESHOLD
+            ]
+            same = sum(1 for a, b in findable if cluster.get(a) == cluster.get(b))
             figures["near_duplicates_planted"] = len(near)
-            figures["near_duplicate_recall"] = same / len(near) if near else None
+            figures["near_duplicates_findable"] = len(findable)
+            figures["near_duplicate_recall"] = same / len(findable) if findable else None
     return figures
 
 
@@ -173,7 +201,7 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
         "",
         "| items | build s | items/s | peak RSS MB | serving MB | "
         + " | ".join(f"{s} s" for s in stages)
-        + " | tests s | PII recall | near-dup recall |",
+        + " | tests s | PII recall | near-dup recall (findable pairs) |",
         "|---" * (8 + len(stages)) + "|",
     ]
     for row in rows:
@@ -187,11 +215,14 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
             f"{row['peak_rss_mb']:,} | {row['serving_mb']} | "
             + " | ".join(cells)
             + f" | {row['stage_seconds'].get('tests', 0):.1f} | {fmt(row.get('pii_recall'))} | "
-            f"{fmt(row.get('near_duplicate_recall'))} |"
+            f"{fmt(row.get('near_duplicate_recall'))} "
+            f"({row.get('near_duplicates_findable', 0):,}) |"
         )
     lines += [
         "",
         "Stage seconds are the summed execution times of the stage's dbt nodes (two threads",
-        "may run nodes side by side, so stages can add up to more than the build).",
+        "may run nodes side by side, so stages can add up to more than the build). Peak RSS is",
+        "the dbt process's. Near-duplicate recall counts the planted edited copies whose",
+        "character 5-gram Jaccard similarity to their original is still at least 0.8.",
     ]
     (out_dir / "results.md").write_text("\n".join(lines) + "\n")
