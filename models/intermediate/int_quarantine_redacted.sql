@@ -3,35 +3,12 @@
 {#- One row per rejected landed row, from every landing folder, with its raw values made safe:
     a parsed record keeps its keys with personal columns pseudonymised and PII redacted;
     an unparseable record is PII-redacted as a whole. -#}
-{%- set validated = ['int_items_validated', 'int_annotations_validated', 'int_reviews_validated', 'int_deletions_validated'] -%}
-
 with
-
-{% for model in validated %}
-    {{ model }} as (
-
-        select * from {{ ref(model) }}
-
-    ),
-{% endfor %}
 
 rejected as (
 
-    {% for model in validated %}
-        select
-            landed_row_id,
-            source_kind,
-            source_file,
-            source_format,
-            source_row_number,
-            item_id,
-            reason_code,
-            reason_detail,
-            raw_record
-        from {{ model }}
-        where reason_code is not null
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select * from {{ ref('int_landed_rows') }}
+    where reason_code is not null
 
 ),
 

@@ -1,28 +1,10 @@
 {{ config(materialized='incremental', incremental_strategy='append') }}  {#- history: one append per build -#}
 
-{%- set validated = ['int_items_validated', 'int_annotations_validated', 'int_reviews_validated', 'int_deletions_validated'] -%}
-
 with
-
-{% for model in validated %}
-    {{ model }} as (
-
-        select * from {{ ref(model) }}
-
-    ),
-{% endfor %}
 
 landed_rows as (
 
-    {% for model in validated %}
-        select
-            source_kind,
-            source_file,
-            source_format,
-            reason_code
-        from {{ model }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select * from {{ ref('int_landed_rows') }}
 
 ),
 

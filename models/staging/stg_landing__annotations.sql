@@ -9,13 +9,7 @@ source as (
 final as (
 
     select
-        {{ landed_row_id() }} as landed_row_id,
-        'annotations' as source_kind,
-        source_file,
-        source_format,
-        source_row_number,
-        parse_error,
-        raw_record,
+        {{ landed_columns('annotations') }},
         {{ blank_to_null('item_id') }} as item_id,
         {{ blank_to_null('label') }} as label,
         {{ blank_to_null('annotator_id') }} as annotator_id,

@@ -9,13 +9,7 @@ source as (
 final as (
 
     select
-        {{ landed_row_id() }} as landed_row_id,
-        'deletions' as source_kind,
-        source_file,
-        source_format,
-        source_row_number,
-        parse_error,
-        raw_record,
+        {{ landed_columns('deletions') }},
         {{ blank_to_null('item_id') }} as item_id,
         {{ blank_to_null('pseudonym') }} as pseudonym,
         {{ blank_to_null('reason') }} as reason,

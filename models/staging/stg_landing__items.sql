@@ -9,13 +9,7 @@ source as (
 cleaned as (
 
     select
-        {{ landed_row_id() }} as landed_row_id,
-        'items' as source_kind,
-        source_file,
-        source_format,
-        source_row_number,
-        parse_error,
-        raw_record,
+        {{ landed_columns('items') }},
         {{ blank_to_null('item_id') }} as item_id,
         text as text_raw,
         {{ clean_text('text') }} as text,

@@ -9,13 +9,7 @@ source as (
 final as (
 
     select
-        {{ landed_row_id() }} as landed_row_id,
-        'reviews' as source_kind,
-        source_file,
-        source_format,
-        source_row_number,
-        parse_error,
-        raw_record,
+        {{ landed_columns('reviews') }},
         {{ blank_to_null('review_id') }} as review_id,
         {{ blank_to_null('item_id') }} as item_id,
         lower({{ blank_to_null('action') }}) as action,
