@@ -50,6 +50,11 @@ def build_status_sidebar() -> None:
             else "No good build has been published yet."
         )
         st.sidebar.warning(f"Last build `{build_id}` failed{where}.{detail} {shown}")
+    elif state == "interrupted":
+        st.sidebar.warning(
+            f"Build `{build_id}` was interrupted: {message} The dashboard shows the last "
+            "good build; run `smartloop build` again."
+        )
     else:
         st.sidebar.warning(f"Last build status is {state!r}.{detail}")
 

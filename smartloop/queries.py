@@ -224,4 +224,23 @@ def last_build_status() -> dict[str, Any] | None:
         status = None
     if not isinstance(status, dict):
         return {"status": "unknown", "message": f"{path} is not a valid build status file."}
+    if status.get("status") == "running" and not _process_alive(status.get("pid")):
+        status = {
+            **status,
+            "status": "interrupted",
+            "message": "the build stopped before it finished (killed or crashed).",
+        }
     return status
+
+
+def _process_alive(pid: object) -> bool:
+    """Whether the builder that wrote a running status still runs (True when unknown)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

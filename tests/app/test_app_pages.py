@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,6 +122,17 @@ def test_sidebar_shows_a_running_build(build_status: Callable[..., None]) -> Non
     assert not at.exception
     [info] = at.sidebar.info
     assert "is running (dbt build)" in info.value
+
+
+def test_sidebar_shows_a_killed_build_as_interrupted(build_status: Callable[..., None]) -> None:
+    finished = subprocess.Popen(["true"])
+    finished.wait()  # reaped: its pid names no process now
+    dead_pid = finished.pid
+    build_status(build_id="b4", status="running", stage="dbt build", ended_at=None, pid=dead_pid)
+    at = open_page("app_pages/overview.py")
+    assert not at.exception
+    [warning] = at.sidebar.warning
+    assert "`b4` was interrupted" in warning.value
 
 
 def test_queries_pick_up_a_newly_published_file(serving_home: Path) -> None:
