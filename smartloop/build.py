@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from smartloop import paths
+from smartloop.landing import LANDING_ERROR_PREFIX
 from smartloop.privacy import KEY_ENV, uses_demo_key
 from smartloop.settings import SettingsError, build_vars
 
@@ -121,10 +122,12 @@ def _die_with_parent() -> None:
     libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _ledger(warehouse: Path, sql: str, params: list[Any]) -> None:
+def _ledger(warehouse: Path, *statements: tuple[str, list[Any]]) -> None:
+    """Run statements on the build ledger in one connection to the warehouse."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute(LEDGER_DDL)
-        con.execute(sql, params)
+        for sql, params in statements:
+            con.execute(sql, params)
 
 
 def _progress_line(line: str, echo: Echo) -> None:
@@ -161,16 +164,12 @@ def _failure_sentence(target_dir: Path, fallback: str) -> str:
             message = (result.get("message") or "").strip()
             lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
             # Errors raised while reading landing files are already one sentence.
-            detail = next(
-                (ln for ln in lines if ln.startswith(("LandingError", "smartloop"))), None
-            )
-            if detail is None:
-                errors = [ln for ln in lines if re.search(r"\b\w*(Error|error)\b:", ln)]
-                detail = errors[0] if errors else (lines[-1] if lines else result.get("status"))
-            detail = detail.split(": ", 1)[1] if detail.startswith("LandingError") else detail
+            landing = next((ln for ln in lines if ln.startswith(LANDING_ERROR_PREFIX)), None)
+            if landing is not None:
+                return landing.removeprefix(LANDING_ERROR_PREFIX)
+            errors = [ln for ln in lines if re.search(r"\b\w*(Error|error)\b:", ln)]
+            detail = errors[0] if errors else (lines[-1] if lines else result.get("status"))
             name = result.get("unique_id", "?").split(".")[-1]
-            if "lacks the required column" in detail or "unsupported file type" in detail:
-                return detail
             return f"dbt build failed in {name}: {detail}"
     return fallback
 
@@ -311,14 +310,15 @@ def build(
         # Holding the lock, any build still marked running was killed before it could finish.
         _ledger(
             warehouse,
-            "update runs.build_log set status = 'interrupted', message = ? "
-            "where status = 'running'",
-            ["the build stopped before it finished (killed or crashed)."],
-        )
-        _ledger(
-            warehouse,
-            "insert into runs.build_log values (?, ?, null, 'running', null, ?)",
-            [build_id, started_at, str(landing)],
+            (
+                "update runs.build_log set status = 'interrupted', message = ? "
+                "where status = 'running'",
+                ["the build stopped before it finished (killed or crashed)."],
+            ),
+            (
+                "insert into runs.build_log values (?, ?, null, 'running', null, ?)",
+                [build_id, started_at, str(landing)],
+            ),
         )
         echo(f"Building {landing} into {home} (build {build_id})")
         if uses_demo_key() and landing != paths.DEMO_LANDING_DIR.resolve():
@@ -336,13 +336,8 @@ def build(
         status["stage"] = "publish"
         write_json_atomic(paths.status_path(home), status)
         ended_at = _now()
-        _ledger(
-            warehouse,
-            "update runs.build_log set status = 'success', ended_at = ? where build_id = ?",
-            [ended_at, build_id],
-        )
         serving = publish(home, build_id, landing, ended_at)
-        _finish(home, None, status, "success", None, ended_at)
+        _finish(home, warehouse, status, "success", None, ended_at)
         counts = _serving_counts(serving)
         elapsed = (ended_at - started_at).total_seconds()
         echo(
@@ -354,19 +349,21 @@ def build(
 
 def _finish(
     home: Path,
-    warehouse: Path | None,
+    warehouse: Path,
     status: dict[str, Any],
     outcome: str,
     message: str | None,
     ended_at: datetime | None = None,
 ) -> None:
+    """Record a build's outcome in the ledger and in last_build.json."""
     ended_at = ended_at or _now()
-    if warehouse is not None:
-        _ledger(
-            warehouse,
+    _ledger(
+        warehouse,
+        (
             "update runs.build_log set status = ?, ended_at = ?, message = ? where build_id = ?",
             [outcome, ended_at, message, status["build_id"]],
-        )
+        ),
+    )
     status.update(status=outcome, ended_at=ended_at.isoformat(), message=message, stage=None)
     write_json_atomic(paths.status_path(home), status)
 

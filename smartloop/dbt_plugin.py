@@ -16,6 +16,7 @@ from duckdb.sqltypes import VARCHAR
 
 from smartloop.landing import (
     CONTRACTS,
+    LANDING_ERROR_PREFIX,
     LandingError,
     empty_landing_table,
     list_landing_files,
@@ -68,6 +69,12 @@ class Plugin(BasePlugin):
         )
 
     def load(self, source_config: SourceConfig, cursor: Any = None) -> Any:
+        try:
+            return self._load(source_config)
+        except LandingError as exc:
+            raise LandingError(f"{LANDING_ERROR_PREFIX}{exc}") from exc
+
+    def _load(self, source_config: SourceConfig) -> Any:
         kind = source_config.get("landing_kind")
         if kind == "label_schema":
             path = source_config.get("label_schema_file")

@@ -35,6 +35,10 @@ class LandingError(ValueError):
     """A landing file the pipeline cannot use at all; the message is one sentence."""
 
 
+# Marks a landing error inside dbt's error message, so the builder can show it as it is.
+LANDING_ERROR_PREFIX = "landing error: "
+
+
 @dataclass(frozen=True)
 class Contract:
     """The columns one landing folder promises."""

@@ -14,20 +14,24 @@ from smartloop import paths
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def run_cli(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+def cli_process(*args: str, env: dict[str, str] | None = None) -> dict:
+    """Popen arguments for ``smartloop ARGS`` as a user runs it, with extra env vars."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env.pop("SMARTLOOP_HOME", None)
+    full_env.pop("SMARTLOOP_LANDING_DIR", None)
+    return {
+        "args": [sys.executable, "-m", "smartloop.cli", *args],
+        "env": full_env,
+        "cwd": paths.PROJECT_DIR,
+        "text": True,
+    }
+
+
+def run_cli(
+    *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``smartloop ARGS`` in a child process and capture its output."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("SMARTLOOP_HOME", None)
-    env.pop("SMARTLOOP_LANDING_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "smartloop.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=paths.PROJECT_DIR,
-        **kwargs,
-    )
+    return subprocess.run(**cli_process(*args, env=env), capture_output=True, timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -169,6 +169,17 @@ def test_missing_required_column_stops_with_one_sentence(
     assert status["status"] == "failed" and "batch_c.csv" in status["message"]
 
 
+def test_every_landing_error_reads_as_one_sentence(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    (landing / "items").mkdir(parents=True)
+    (landing / "items" / "a.csv").write_text("item_id,text,Text\n1,x,y\n", encoding="utf-8")
+    result = run_cli("build", "--landing", str(landing), "--home", str(tmp_path / "home"))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "smartloop: build failed: items/a.csv: column 'Text' appears twice in the header.\n"
+    )
+
+
 def test_failed_build_is_listed_after_the_next_success(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     shutil.copytree(DEFECTS, landing)

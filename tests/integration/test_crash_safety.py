@@ -8,7 +8,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from smartloop import paths
 from smartloop.build import build_lock
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, cli_process, run_cli
 
 pytestmark = pytest.mark.dbt
 
@@ -30,22 +29,9 @@ def digest(path: Path) -> str:
 
 def start_build(landing: Path, home: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smartloop.cli",
-            "build",
-            "--landing",
-            str(landing),
-            "--home",
-            str(home),
-            *extra,
-        ],
+        **cli_process("build", "--landing", str(landing), "--home", str(home), *extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
-        cwd=paths.PROJECT_DIR,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
 

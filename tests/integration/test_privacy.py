@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -13,7 +11,7 @@ import pytest
 
 from smartloop import paths
 from smartloop.privacy import pseudonymise
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_cli
 
 pytestmark = pytest.mark.dbt
 
@@ -21,23 +19,13 @@ SECRET = "k3y-for-tests-7f1d9a2c"
 
 
 def build(landing: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SMARTLOOP_PSEUDONYM_KEY": SECRET, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "smartloop.cli",
-            "build",
-            "--landing",
-            str(landing),
-            "--home",
-            str(home),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=paths.PROJECT_DIR,
-        timeout=300,
+    return run_cli(
+        "build",
+        "--landing",
+        str(landing),
+        "--home",
+        str(home),
+        env={"SMARTLOOP_PSEUDONYM_KEY": SECRET},
     )
 
 
