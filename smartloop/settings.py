@@ -37,6 +37,24 @@ _KIND_NAMES = {
 }
 
 
+def _is_positive_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+# Settings whose values are one of a few choices, checked by rule instead of by kind.
+_RULES: dict[str, tuple[Any, str]] = {
+    "annotation_rounds": (lambda v: v in ("latest", "all"), "'latest' or 'all'"),
+    "consensus_method": (
+        lambda v: v in ("auto", "majority", "dawid_skene"),
+        "'auto', 'majority' or 'dawid_skene'",
+    ),
+    "review_weight": (
+        lambda v: v == "authoritative" or _is_positive_number(v),
+        "'authoritative' or a positive number",
+    ),
+}
+
+
 def _kind_name(default: Any) -> str:
     return _KIND_NAMES.get(type(default), type(default).__name__)
 
@@ -79,7 +97,13 @@ def landing_settings(landing_dir: Path, project_dir: Path) -> dict[str, Any]:
             raise SettingsError(
                 f"{path}: unknown setting '{key}' (known settings: {', '.join(known)})."
             )
-        if not _same_kind(defaults[key], value):
+        if key in _RULES:
+            allowed, described = _RULES[key]
+            if not allowed(value):
+                raise SettingsError(
+                    f"{path}: setting '{key}' should be {described}, got {value!r}."
+                )
+        elif not _same_kind(defaults[key], value):
             raise SettingsError(
                 f"{path}: setting '{key}' should be {_kind_name(defaults[key])}, got {value!r}."
             )

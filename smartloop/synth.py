@@ -221,3 +221,113 @@ def generate(n: int, seed: int, out_dir: Path, *, n_batches: int = 5) -> SynthSu
         json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in summary.__dict__.items()})
     )
     return summary
+
+
+CROWD_LABELS = ("negative", "neutral", "positive")
+CROWD_ACCURACIES = (0.55, 0.65, 0.75, 0.85, 0.95)
+CROWD_WORDS = [
+    *("service", "delivery", "price", "quality", "support", "staff", "product", "order"),
+    *("refund", "app", "update", "screen", "battery", "store", "website", "checkout"),
+    *("parcel", "driver", "menu", "room", "booking", "flight", "seat", "signal"),
+    *("coverage", "invoice", "manager", "colour", "size", "fabric", "taste", "portion"),
+    *("wait", "queue", "call", "email", "window", "speed", "login", "account"),
+    *("password", "design", "sound", "camera", "music", "ticket"),
+]
+
+
+def _letters(number: int) -> str:
+    """A number written in letters, so texts differ without digits a detector might read."""
+    out = ""
+    while True:
+        number, digit = divmod(number, 26)
+        out = chr(ord("a") + digit) + out
+        if number == 0:
+            return out
+
+
+def write_crowd(
+    out_dir: Path,
+    n_items: int = 2000,
+    *,
+    accuracies: tuple[float, ...] = CROWD_ACCURACIES,
+    labels: tuple[str, ...] = CROWD_LABELS,
+    per_item: int = 3,
+    error_bias: float = 0.8,
+    seed: int = 7,
+) -> dict[str, float]:
+    """A landing folder labelled by a simulated crowd, with the truth beside it.
+
+    Each item has a true label (priors 0.5 / 0.3 / 0.2 over ``labels``) and is annotated by
+    ``per_item`` of the annotators ``annotator_1 ..`` picked at random. Annotator ``a`` gives
+    the true label with probability ``accuracies[a]``; when wrong, it gives its own habitual
+    wrong label for that true label with probability ``error_bias`` (annotators confuse
+    classes systematically, as people do), otherwise any wrong label. Writes
+    ``items/items.csv``, ``annotations/crowd.csv``, a label schema with ``smartloop.yml``
+    naming it, and ``truth/labels.csv`` and ``truth/annotators.csv``. Returns each
+    annotator's realised accuracy.
+    """
+    rng = np.random.default_rng(seed)
+    n_labels = len(labels)
+    priors = np.array([0.5, 0.3, 0.2][:n_labels] + [0.0] * max(0, n_labels - 3))
+    priors = priors / priors.sum() if priors.sum() else np.full(n_labels, 1 / n_labels)
+    truth = rng.choice(n_labels, size=n_items, p=priors)
+    habit = [
+        [rng.choice([w for w in range(n_labels) if w != k]) for k in range(n_labels)]
+        for _ in accuracies
+    ]
+    out_dir = Path(out_dir)
+    for sub in ("items", "annotations", "truth"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    start = np.datetime64("2026-01-01T00:00:00")
+    item_rows, annotation_rows = [], []
+    correct = np.zeros(len(accuracies))
+    given = np.zeros(len(accuracies))
+    for i in range(n_items):
+        item_id = f"crowd-{i:06d}"
+        words = " ".join(rng.choice(CROWD_WORDS, size=8))
+        item_rows.append((item_id, f"{words} case {_letters(i)}"))
+        for a in rng.choice(len(accuracies), size=per_item, replace=False):
+            k = int(truth[i])
+            if rng.random() < accuracies[a]:
+                label = k
+            elif rng.random() < error_bias:
+                label = habit[a][k]
+            else:
+                label = int(rng.choice([w for w in range(n_labels) if w != k]))
+            correct[a] += label == k
+            given[a] += 1
+            at = start + np.timedelta64(int(i * 60 + a), "s")
+            annotation_rows.append((item_id, f"annotator_{a + 1}", labels[label], str(at)))
+    _write_csv(out_dir / "items" / "items.csv", ("item_id", "text"), item_rows)
+    _write_csv(
+        out_dir / "annotations" / "crowd.csv",
+        ("item_id", "annotator_id", "label", "annotated_at"),
+        annotation_rows,
+    )
+    _write_csv(
+        out_dir / "label_schema.csv",
+        ("label", "description", "is_active", "replaced_by"),
+        [(label, f"The text is {label}.", "true", "") for label in labels],
+    )
+    (out_dir / "smartloop.yml").write_text(
+        "label_schema_file: label_schema.csv\n", encoding="utf-8"
+    )
+    _write_csv(
+        out_dir / "truth" / "labels.csv",
+        ("item_id", "label"),
+        [(f"crowd-{i:06d}", labels[int(k)]) for i, k in enumerate(truth)],
+    )
+    realised = {f"annotator_{a + 1}": float(correct[a] / given[a]) for a in range(len(accuracies))}
+    _write_csv(
+        out_dir / "truth" / "annotators.csv",
+        ("annotator_id", "accuracy", "realised_accuracy"),
+        [(name, accuracies[a], realised[name]) for a, name in enumerate(realised)],
+    )
+    return realised
+
+
+def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -37,6 +37,7 @@ final as (
         reviews.reviewer,
         reviews.reason,
         reviews.created_at,
+        coalesce(labels.is_active, false) as is_label_active,
         case
             when reviews.parse_error is not null then 'malformed_row'
             when reviews.item_id is null then 'missing_item_id'

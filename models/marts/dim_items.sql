@@ -1,5 +1,6 @@
 {%- set own_columns = [
-    'item_id', 'text', 'text_key', 'metadata', 'label', 'is_label_tied', 'n_annotations',
+    'item_id', 'text', 'text_key', 'metadata', 'label', 'label_method', 'label_confidence',
+    'is_label_tied', 'is_label_contested', 'is_reviewed', 'is_trainable', 'n_annotations',
     'n_annotators', 'label_agreement', 'is_labelled', 'has_pii', 'is_empty_after_redaction',
     'source_file', 'source_row_number', 'n_deliveries', 'landed_row_id', 'build_id',
     'cluster_id', 'cluster_size', 'has_conflicting_labels', 'split',
@@ -16,7 +17,7 @@ items as (
 
 labels as (
 
-    select * from {{ ref('int_item_labels_current') }}
+    select * from {{ ref('fct_item_labels') }}
 
 ),
 
@@ -40,6 +41,7 @@ cluster_labels as (
     from clusters
     inner join labels
         on clusters.item_id = labels.item_id
+    where labels.label is not null
     group by clusters.cluster_id
 
 ),
@@ -53,7 +55,12 @@ final as (
         {% if keys %}{{ metadata_columns(keys, taken=own_columns, column='items.metadata') }},{% endif %}
         items.metadata,
         labels.label,
-        coalesce(labels.is_label_tied, false) as is_label_tied,
+        labels.label_method,
+        labels.label_confidence,
+        coalesce(labels.is_tied, false) as is_label_tied,
+        coalesce(labels.is_contested, false) as is_label_contested,
+        coalesce(labels.is_reviewed, false) as is_reviewed,
+        coalesce(labels.is_trainable, false) as is_trainable,
         coalesce(labels.n_annotations, 0) as n_annotations,
         coalesce(labels.n_annotators, 0) as n_annotators,
         labels.label_agreement,

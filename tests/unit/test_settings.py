@@ -33,6 +33,11 @@ VALID_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("timestamp formats", "timestamp_formats: ['%d/%m/%Y']\n", {"timestamp_formats": ["%d/%m/%Y"]}),
     ("no label schema", 'label_schema_file: ""\n', {"label_schema_file": ""}),
     ("several", "min_slice_size: 10\npersonal_columns: []\n", {"min_slice_size": 10, "personal_columns": []}),
+    ("every annotation round", "annotation_rounds: all\n", {"annotation_rounds": "all"}),
+    ("majority consensus", "consensus_method: majority\n", {"consensus_method": "majority"}),
+    ("reviews as votes", "review_weight: 2\n", {"review_weight": 2}),
+    ("reviews as a fractional vote", "review_weight: 0.5\n", {"review_weight": 0.5}),
+    ("authoritative reviews", "review_weight: authoritative\n", {"review_weight": "authoritative"}),
 ]  # fmt: skip
 
 # (id, smartloop.yml content, what the message says after "<path>: ")
@@ -54,6 +59,10 @@ INVALID_CASES: list[tuple[str, bytes, str]] = [
     ("tab indentation", b"split_ratios:\n\ttrain: 0.8\n", "not valid YAML ("),
     ("control character", b"min_slice_size: 5\x07\n", "not valid YAML ("),
     ("invalid utf8", b"personal_columns: [caf\xe9]\n", "not valid YAML ("),
+    ("unknown round choice", b"annotation_rounds: first\n", "setting 'annotation_rounds' should be 'latest' or 'all', got 'first'."),
+    ("unknown consensus", b"consensus_method: vote\n", "setting 'consensus_method' should be 'auto', 'majority' or 'dawid_skene', got 'vote'."),
+    ("zero review weight", b"review_weight: 0\n", "setting 'review_weight' should be 'authoritative' or a positive number, got 0."),
+    ("bool review weight", b"review_weight: true\n", "setting 'review_weight' should be 'authoritative' or a positive number, got True."),
 ]  # fmt: skip
 
 

@@ -1,0 +1,23 @@
+"""One door for a Python model's inputs: whatever the engine hands over becomes pandas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def to_pandas(data: Any) -> pd.DataFrame:
+    """A pandas DataFrame of a DuckDB relation, a Spark DataFrame or a pandas DataFrame.
+
+    >>> import duckdb
+    >>> to_pandas(duckdb.sql("select 1 as one")).to_dict("records")
+    [{'one': 1}]
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    if hasattr(data, "toPandas"):  # a Spark DataFrame (dbt-spark on Databricks)
+        return data.toPandas()
+    if hasattr(data, "df"):  # a DuckDB relation
+        return data.df()
+    raise TypeError(f"cannot read a {type(data).__name__} as a table.")
