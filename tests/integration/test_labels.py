@@ -274,6 +274,13 @@ def test_the_demo_has_one_annotator_and_agreement_is_not_applicable(demo_home: P
     assert rows == [(None, None, "no item shared with another annotator")]
     methods = query(demo_home, "select distinct label_method, label_agreement from fct_item_labels")
     assert methods == [("majority", None)]
+    agreement = query(
+        demo_home, "select distinct value, not_applicable_reason from rpt_label_agreement"
+    )
+    assert agreement == [(None, "no item has two or more annotations")]
+    assert query(demo_home, "select count(*) from rpt_label_agreement where scope = 'overall'") == [
+        (2,)
+    ]
 
 
 def test_weighted_reviews_and_every_annotation_round(tmp_path: Path) -> None:
