@@ -48,6 +48,20 @@ _RULES: dict[str, tuple[Any, str]] = {
         lambda v: v in ("auto", "majority", "dawid_skene"),
         "'auto', 'majority' or 'dawid_skene'",
     ),
+    "annotation_strategy": (
+        lambda v: v in ("least_confidence", "margin", "entropy"),
+        "'least_confidence', 'margin' or 'entropy'",
+    ),
+    "label_issue_estimator": (
+        lambda v: (
+            v in ("prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "paper")
+        ),
+        "'prune_by_noise_rate', 'prune_by_class', 'both', 'confident_learning' or 'paper'",
+    ),
+    "label_issue_rank_by": (
+        lambda v: v in ("self_confidence", "normalized_margin"),
+        "'self_confidence' or 'normalized_margin'",
+    ),
     "review_weight": (
         lambda v: v == "authoritative" or _is_positive_number(v),
         "'authoritative' or a positive number",

@@ -1,0 +1,23 @@
+from smartloop import frames, training
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # dbt hands a Python model only the config keys it reads literally
+    settings = training.settings_from_config(
+        {
+            "model_seed": dbt.config.get("model_seed"),
+            "cv_folds": dbt.config.get("cv_folds"),
+            "model_c": dbt.config.get("model_c"),
+            "word_ngram_max": dbt.config.get("word_ngram_max"),
+            "char_ngram_range": dbt.config.get("char_ngram_range"),
+            "max_features": dbt.config.get("max_features"),
+            "embedding_column": dbt.config.get("embedding_column"),
+        }
+    )
+    items = frames.to_pandas(dbt.ref("dim_items"))
+    return training.train_and_score(
+        items[["item_id", "text", "metadata", "split", "cluster_id", "label", "is_trainable"]],
+        settings,
+        model_run_id=dbt.config.get("build_id"),
+    )

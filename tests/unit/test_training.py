@@ -1,0 +1,122 @@
+"""The classifier of the training stage (smartloop.training) on small made-up data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smartloop import training
+
+SETTINGS = training.TrainingSettings(n_folds=3)
+
+
+def items(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Spam and ham texts, clusters of two copies, a split, a few unlabelled items."""
+    rng = np.random.default_rng(seed)
+    spam = ["win a free prize now", "cheap pills click here", "claim your cash reward"]
+    ham = ["see you at lunch", "the meeting moved to friday", "thanks for the book"]
+    rows = []
+    for i in range(n):
+        is_spam = i % 2 == 0
+        text = f"{rng.choice(spam if is_spam else ham)} {i // 2}"
+        rows.append(
+            {
+                "item_id": f"i{i:04d}",
+                "text": text,
+                "metadata": json.dumps({"vec": [float(is_spam), float(rng.random())]}),
+                "split": ["train", "train", "validation", "test"][(i // 2) % 4],
+                "cluster_id": f"c{i // 2:04d}",
+                "label": ("spam" if is_spam else "ham") if i % 10 != 9 else None,
+                "is_trainable": i % 10 != 9,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def wide(out: pd.DataFrame) -> pd.DataFrame:
+    return out.pivot(index="item_id", columns="label", values="probability")
+
+
+def test_every_item_is_scored_and_rows_sum_to_one() -> None:
+    data = items()
+    out = training.train_and_score(data, SETTINGS, "run1")
+    assert set(out["item_id"]) == set(data["item_id"])
+    assert sorted(out["label"].unique()) == ["ham", "spam"]
+    np.testing.assert_allclose(wide(out).sum(axis=1), 1.0)
+    assert (out["model_run_id"] == "run1").all()
+
+
+def test_out_of_fold_exactly_for_labelled_train_and_validation_items() -> None:
+    data = items()
+    out = training.train_and_score(data, SETTINGS, "run1").drop_duplicates("item_id")
+    merged = out.merge(data, on="item_id")
+    expected = merged["is_trainable"] & merged["split"].isin(["train", "validation"])
+    assert (merged["is_out_of_fold"] == expected).all()
+    assert merged.loc[~expected, "fold"].isna().all()
+
+
+def test_a_duplicate_cluster_is_held_out_in_one_fold() -> None:
+    data = items()
+    out = training.train_and_score(data, SETTINGS, "run1").drop_duplicates("item_id")
+    folds = out.merge(data, on="item_id").dropna(subset=["fold"])
+    assert folds.groupby("cluster_id")["fold"].nunique().max() == 1
+    assert folds["fold"].nunique() == 3
+
+
+def test_the_model_learns_and_is_deterministic() -> None:
+    data = items()
+    first = training.train_and_score(data, SETTINGS, "run1")
+    second = training.train_and_score(data.sample(frac=1.0, random_state=1), SETTINGS, "run1")
+    np.testing.assert_allclose(wide(first).to_numpy(), wide(second).to_numpy())
+    predicted = wide(first).idxmax(axis=1)
+    truth = (
+        data.set_index("item_id")["text"]
+        .str.contains("win|cheap|claim")
+        .map({True: "spam", False: "ham"})
+    )
+    assert (predicted == truth.loc[predicted.index]).mean() > 0.9
+
+
+def test_embeddings_replace_the_text_when_named() -> None:
+    data = items().assign(text="")  # nothing to learn from the text
+    settings = training.TrainingSettings(n_folds=3, embedding_column="vec")
+    out = training.train_and_score(data, settings, "run1")
+    predicted = wide(out).idxmax(axis=1)
+    truth = data.set_index("item_id")["metadata"].map(
+        lambda m: "spam" if json.loads(m)["vec"][0] else "ham"
+    )
+    assert (predicted == truth.loc[predicted.index]).mean() > 0.95
+
+
+def test_a_bad_embedding_is_one_sentence_naming_the_item_and_column() -> None:
+    data = items()
+    data.loc[3, "metadata"] = json.dumps({"vec": "not numbers"})
+    settings = training.TrainingSettings(n_folds=3, embedding_column="vec")
+    with pytest.raises(training.TrainingError, match=r"item i0003: metadata column 'vec'"):
+        training.train_and_score(data, settings, "run1")
+
+
+def test_fewer_than_two_classes_gives_no_predictions() -> None:
+    data = items().assign(label="ham")
+    out = training.train_and_score(data, SETTINGS, "run1")
+    assert out.empty
+    assert list(out.columns) == training.OUTPUT_COLUMNS
+
+
+def test_settings_from_dbt_vars_as_text() -> None:
+    settings = training.settings_from_config(
+        {
+            "model_seed": "7",
+            "cv_folds": "4",
+            "model_c": "2.5",
+            "word_ngram_max": "1",
+            "char_ngram_range": "[3, 4]",
+            "max_features": "1000",
+            "embedding_column": "",
+        }
+    )
+    assert (settings.seed, settings.n_folds, settings.c) == (7, 4, 2.5)
+    assert (settings.char_ngram_min, settings.char_ngram_max) == (3, 4)
