@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from smartloop import bench, paths, synth
+from smartloop import bench, export, paths, synth
 from smartloop.build import BuildError, build, generate_docs, new_build_id
 from smartloop.settings import SettingsError, build_vars
 
@@ -77,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     p_bench.add_argument("--work", default="/tmp/smartloop-bench", help="scratch folder")
     p_bench.add_argument("--out", default="bench", help="folder for results.json and results.md")
 
+    p_export = commands.add_parser(
+        "export", help="write one split's trainable items as Parquet with a dataset card"
+    )
+    _add_home(p_export)
+    p_export.add_argument("--split", required=True, choices=export.SPLITS)
+    p_export.add_argument("--out", required=True, help="folder to write into")
+    p_export.add_argument(
+        "--balanced", action="store_true", help="the same number of items of every label"
+    )
+
     p_vars = commands.add_parser(
         "vars", help="print the --vars JSON for running dbt directly on a landing folder"
     )
@@ -130,6 +140,18 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc))
         dbt_vars.pop("build_id")
         print(json.dumps(dbt_vars))
+        return 0
+    if args.command == "export":
+        try:
+            card = export.export(
+                paths.home_dir(args.home), args.split, Path(args.out), balanced=args.balanced
+            )
+        except export.ExportError as exc:
+            return _fail(str(exc))
+        _echo(
+            f"Wrote {card['n_items']:,} {args.split} items to {Path(args.out) / args.split}"
+            f".parquet (version {card['dataset_version']}) with dataset_card.md."
+        )
         return 0
     if args.command == "synth":
         summary = synth.generate(args.n, args.seed, Path(args.out))
