@@ -145,8 +145,18 @@ class SynthSummary:
     out_dir: Path
 
 
-def generate(n: int, seed: int, out_dir: Path, *, n_batches: int = 5) -> SynthSummary:
-    """Write ``n`` items (with planted PII and duplicates) as landing data under ``out_dir``."""
+FLIP_SLICE = ("video", "katy_perry")
+
+
+def generate(
+    n: int, seed: int, out_dir: Path, *, n_batches: int = 5, flip_rate: float = 0.05
+) -> SynthSummary:
+    """Write ``n`` items (with planted PII, duplicates and label flips) as landing data.
+
+    Label flips: ``flip_rate`` of the items get the other label, half of them chosen
+    uniformly, half inside one slice (``video = katy_perry``); ``truth/label_flips.csv``
+    records them with the true label.
+    """
     rng = random.Random(seed)
     nprng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
@@ -195,7 +205,19 @@ def generate(n: int, seed: int, out_dir: Path, *, n_batches: int = 5) -> SynthSu
                 writer.writerow(
                     [ids[i], texts[i], videos[i], authors[i], f"2026-01-{1 + batch:02d}T12:00:00"]
                 )
-    labels = np.where(is_spam, "spam", "ham")
+    true_labels = np.where(is_spam, "spam", "ham")
+    n_flips = int(round(n * flip_rate))
+    in_slice = np.flatnonzero(videos == FLIP_SLICE[1])
+    slice_flips = nprng.choice(in_slice, size=min(n_flips // 2, len(in_slice)), replace=False)
+    rest = np.setdiff1d(np.arange(n), slice_flips)
+    uniform_flips = nprng.choice(
+        rest, size=min(n_flips - len(slice_flips), len(rest)), replace=False
+    )
+    labels = true_labels.copy()
+    flipped = np.concatenate([uniform_flips, slice_flips])
+    labels[flipped] = np.where(true_labels[flipped] == "spam", "ham", "spam")
+    flip_rows = [(ids[i], true_labels[i], labels[i], "uniform") for i in sorted(uniform_flips)]
+    flip_rows += [(ids[i], true_labels[i], labels[i], "slice") for i in sorted(slice_flips)]
     pq.write_table(
         pa.table(
             {
@@ -211,6 +233,7 @@ def generate(n: int, seed: int, out_dir: Path, *, n_batches: int = 5) -> SynthSu
         ("pii.csv", pii_rows, ("item_id", "pii_type")),
         ("near_duplicates.csv", near_rows, ("original_item_id", "item_id")),
         ("exact_duplicates.csv", exact_rows, ("original_item_id", "item_id")),
+        ("label_flips.csv", flip_rows, ("item_id", "true_label", "given_label", "kind")),
     ):
         with open(truth / name, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
