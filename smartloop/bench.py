@@ -38,6 +38,8 @@ STAGES: dict[str, tuple[str, ...]] = {
                         "model.smartloop.int_item_band", "model.smartloop.int_near_",
                         "model.smartloop.fct_duplicate_pairs",
                         "model.smartloop.int_duplicate_clusters"),
+    "training": ("model.smartloop.fct_prediction_probabilities",),
+    "label issues": ("model.smartloop.fct_label_issues", "model.smartloop.int_label_issue"),
     "marts": ("model.smartloop.",),
     "tests": ("test.", "unit_test."),
 }  # fmt: skip
@@ -127,6 +129,66 @@ def quality(home: Path, truth: Path) -> dict[str, Any]:
     return figures
 
 
+def label_issue_quality(home: Path, truth: Path) -> dict[str, Any]:
+    """Precision and recall of the flagged items against the planted label flips, for
+    smartloop's SQL and, when cleanlab is installed, for cleanlab's find_label_issues on
+    the same predicted probabilities."""
+    flips_file = truth / "label_flips.csv"
+    if not flips_file.is_file():
+        return {}
+    with open(flips_file, encoding="utf-8", newline="") as fh:
+        planted = {row["item_id"] for row in csv.DictReader(fh)}
+    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
+        tables = {
+            row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
+        }
+        if "fct_label_issues" not in tables:
+            return {}
+        flagged = {row[0] for row in con.execute("select item_id from fct_label_issues").fetchall()}
+        rows = con.execute(
+            "select p.item_id, p.label, p.probability, i.given_label "
+            "from fct_prediction_probabilities as p "
+            "join fct_predictions as i using (item_id) "
+            "where i.given_label is not null and i.is_trainable order by p.item_id, p.label"
+        ).fetchall()
+    planted_scored = planted & {row[0] for row in rows}
+    figures: dict[str, Any] = {
+        "label_flips_planted": len(planted),
+        **_precision_recall("label_issue", flagged, planted_scored),
+    }
+    try:
+        from cleanlab.filter import find_label_issues
+    except ImportError:
+        return figures
+    import numpy as np
+
+    items = sorted({row[0] for row in rows})
+    classes = sorted({row[1] for row in rows})
+    index = {item: i for i, item in enumerate(items)}
+    column = {label: k for k, label in enumerate(classes)}
+    probs = np.zeros((len(items), len(classes)))
+    given = np.zeros(len(items), dtype=int)
+    for item, label, probability, given_label in rows:
+        probs[index[item], column[label]] = probability
+        given[index[item]] = column[given_label]
+    probs /= probs.sum(axis=1, keepdims=True)
+    started = time.perf_counter()
+    mask = find_label_issues(given, probs, n_jobs=1)
+    figures["cleanlab_seconds"] = round(time.perf_counter() - started, 2)
+    cleanlab_flagged = {items[i] for i in np.flatnonzero(mask)}
+    figures.update(_precision_recall("cleanlab_label_issue", cleanlab_flagged, planted_scored))
+    return figures
+
+
+def _precision_recall(prefix: str, flagged: set[str], planted: set[str]) -> dict[str, Any]:
+    hits = len(flagged & planted)
+    return {
+        f"{prefix}_flagged": len(flagged),
+        f"{prefix}_precision": hits / len(flagged) if flagged else None,
+        f"{prefix}_recall": hits / len(planted) if planted else None,
+    }
+
+
 def _peak_rss_mb() -> float:
     """Peak resident memory of the largest child process so far (the dbt build), in MB."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -168,6 +230,7 @@ def run(
             },
             "planted": summary.__dict__ | {"out_dir": str(summary.out_dir)},
             **quality(home, landing / "truth"),
+            **label_issue_quality(home, landing / "truth"),
         }
         echo(
             f"{size:,} items: build {build_seconds:.1f}s ({row['items_per_second']:,} items/s), "
@@ -201,8 +264,9 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
         "",
         "| items | build s | items/s | peak RSS MB | serving MB | "
         + " | ".join(f"{s} s" for s in stages)
-        + " | tests s | PII recall | near-dup recall (findable pairs) |",
-        "|---" * (8 + len(stages)) + "|",
+        + " | tests s | PII recall | near-dup recall (findable pairs) "
+        + "| label issues P / R | cleanlab P / R |",
+        "|---" * (10 + len(stages)) + "|",
     ]
     for row in rows:
         cells = [f"{row['stage_seconds'].get(s, 0):.1f}" for s in stages]
@@ -216,7 +280,10 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
             + " | ".join(cells)
             + f" | {row['stage_seconds'].get('tests', 0):.1f} | {fmt(row.get('pii_recall'))} | "
             f"{fmt(row.get('near_duplicate_recall'))} "
-            f"({row.get('near_duplicates_findable', 0):,}) |"
+            f"({row.get('near_duplicates_findable', 0):,}) | "
+            f"{fmt(row.get('label_issue_precision'))} / {fmt(row.get('label_issue_recall'))} | "
+            f"{fmt(row.get('cleanlab_label_issue_precision'))} / "
+            f"{fmt(row.get('cleanlab_label_issue_recall'))} |"
         )
     lines += [
         "",
@@ -224,5 +291,8 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
         "may run nodes side by side, so stages can add up to more than the build). Peak RSS is",
         "the dbt process's. Near-duplicate recall counts the planted edited copies whose",
         "character 5-gram Jaccard similarity to their original is still at least 0.8.",
+        "Label issues: precision and recall of fct_label_issues against the planted label",
+        "flips (5%: half uniform, half in one slice); cleanlab: its find_label_issues defaults",
+        "on the same out-of-sample probabilities.",
     ]
     (out_dir / "results.md").write_text("\n".join(lines) + "\n")

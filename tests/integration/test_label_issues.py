@@ -1,0 +1,109 @@
+"""Label issues end to end: planted label flips found as well as cleanlab finds them, and a
+reviewer's relabel of a flagged item removes the flag on the next build."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from smartloop import bench, paths, synth
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.dbt
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def build(landing: Path, home: Path) -> None:
+    result = run_cli("build", "--landing", str(landing), "--home", str(home))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_planted_flips_are_found_at_least_as_well_as_by_cleanlab(tmp_path: Path) -> None:
+    landing, home = tmp_path / "landing", tmp_path / "home"
+    synth.generate(3000, 11, landing)  # 5% flips: half uniform, half in one slice
+    build(landing, home)
+    figures = bench.label_issue_quality(home, landing / "truth")
+    print(figures)
+    assert figures["label_flips_planted"] == 150
+    assert figures["label_issue_precision"] >= figures["cleanlab_label_issue_precision"]
+    assert figures["label_issue_recall"] >= figures["cleanlab_label_issue_recall"]
+    assert figures["label_issue_precision"] >= 0.9
+    assert figures["label_issue_recall"] >= 0.85
+
+
+@pytest.fixture(scope="module")
+def relabelled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The demo built, its top label issue relabelled by a reviewer, and built again."""
+    landing = tmp_path_factory.mktemp("demo") / "landing"
+    shutil.copytree(paths.DEMO_LANDING_DIR, landing)
+    home = tmp_path_factory.mktemp("demo_home")
+    build(landing, home)
+    issues = query(
+        home,
+        "select item_id, given_label, suggested_label, issue_rank from fct_label_issues "
+        "order by issue_rank",
+    )
+    item, given, suggested, _ = issues[0]
+    (landing / "reviews").mkdir(exist_ok=True)
+    with open(
+        landing / "reviews" / "review_top_issue.csv", "w", encoding="utf-8", newline=""
+    ) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            ["review_id", "item_id", "label", "action", "reviewer", "reason", "created_at"]
+        )
+        writer.writerow(
+            [
+                "rev-1",
+                item,
+                suggested,
+                "relabel",
+                "rita",
+                "flagged label issue",
+                "2026-03-01T09:00:00",
+            ]
+        )
+    build(landing, home)
+    return {
+        "issues": issues,
+        "item": item,
+        "given": given,
+        "suggested": suggested,
+        "after": query(home, "select item_id from fct_label_issues"),
+        "label": query(
+            home, f"select label, label_method from fct_item_labels where item_id = '{item}'"
+        ),
+        "runs": query(
+            home,
+            "select model_run_id, n_reviewed_items, n_new_reviewed_items, previous_model_run_id "
+            "from fct_model_runs order by trained_at",
+        ),
+    }  # fmt: skip
+
+
+def test_the_demo_lists_label_issues_with_suggested_labels(relabelled) -> None:
+    issues = relabelled["issues"]
+    assert issues
+    assert all(suggested and suggested != given for _, given, suggested, _ in issues)
+    assert [rank for *_, rank in issues] == list(range(1, len(issues) + 1))
+
+
+def test_a_relabel_of_a_flagged_item_removes_it_on_the_next_build(relabelled) -> None:
+    assert relabelled["label"] == [(relabelled["suggested"], "review")]
+    assert (relabelled["item"],) not in relabelled["after"]
+
+
+def test_model_runs_show_the_round_of_reviews(relabelled) -> None:
+    runs = relabelled["runs"]
+    assert len(runs) == 2
+    first, second = runs
+    assert first[1] == 0
+    assert second[1:4] == (1, 1, first[0])
