@@ -66,6 +66,10 @@ _RULES: dict[str, tuple[Any, str]] = {
         lambda v: v == "authoritative" or _is_positive_number(v),
         "'authoritative' or a positive number",
     ),
+    "slice_max_depth": (
+        lambda v: not isinstance(v, bool) and v in (1, 2, 3),
+        "1, 2 or 3",
+    ),
 }
 
 

@@ -206,7 +206,7 @@ def generate(
                     [ids[i], texts[i], videos[i], authors[i], f"2026-01-{1 + batch:02d}T12:00:00"]
                 )
     true_labels = np.where(is_spam, "spam", "ham")
-    n_flips = int(round(n * flip_rate))
+    n_flips = round(n * flip_rate)
     in_slice = np.flatnonzero(videos == FLIP_SLICE[1])
     slice_flips = nprng.choice(in_slice, size=min(n_flips // 2, len(in_slice)), replace=False)
     rest = np.setdiff1d(np.arange(n), slice_flips)

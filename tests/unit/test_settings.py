@@ -63,6 +63,7 @@ INVALID_CASES: list[tuple[str, bytes, str]] = [
     ("unknown consensus", b"consensus_method: vote\n", "setting 'consensus_method' should be 'auto', 'majority' or 'dawid_skene', got 'vote'."),
     ("zero review weight", b"review_weight: 0\n", "setting 'review_weight' should be 'authoritative' or a positive number, got 0."),
     ("bool review weight", b"review_weight: true\n", "setting 'review_weight' should be 'authoritative' or a positive number, got True."),
+    ("slice depth too deep", b"slice_max_depth: 4\n", "setting 'slice_max_depth' should be 1, 2 or 3, got 4."),
 ]  # fmt: skip
 
 

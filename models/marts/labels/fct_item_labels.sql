@@ -52,10 +52,24 @@ evidence_summary as (
         {{ dbt.hash(dbt.listagg("evidence_id || ':' || label_given || '>' || label", "','", "order by evidence_id")) }}
             as mapping_fingerprint,
         count(case when label_given <> label then 1 end) as n_remapped,
-        max(evidence_at) as last_evidence_at,
-        {{ arg_max('annotator_id', 'evidence_at') }} as last_annotator_id
+        max(evidence_at) as last_evidence_at
     from evidence
     group by item_id
+
+),
+
+latest_evidence as (
+
+    {#- the newest annotation: by time, then landing order (annotations may have no time) -#}
+    select
+        item_id,
+        annotator_id as last_annotator_id,
+        row_number() over (
+            partition by item_id
+            order by evidence_at desc nulls last, source_file desc, source_row_number desc
+        ) as evidence_rank
+    from evidence
+    where evidence_kind = 'annotation'
 
 ),
 
@@ -176,7 +190,7 @@ final as (
         labelled.n_reviews,
         coalesce(evidence_summary.n_remapped, 0) as n_remapped,
         evidence_summary.last_evidence_at,
-        evidence_summary.last_annotator_id,
+        latest_evidence.last_annotator_id,
         evidence_summary.evidence_fingerprint,
         evidence_summary.mapping_fingerprint,
         '{{ current_build_id() }}' as build_id
@@ -185,6 +199,8 @@ final as (
         on labelled.item_id = agreement.item_id
     left join evidence_summary
         on labelled.item_id = evidence_summary.item_id
+    left join latest_evidence
+        on labelled.item_id = latest_evidence.item_id and latest_evidence.evidence_rank = 1
 
 )
 
