@@ -33,6 +33,12 @@ labels as (
 
 ),
 
+label_issues as (
+
+    select item_id from {{ ref('fct_label_issues') }}
+
+),
+
 evaluated_items as (
 
     {#- train and validation are scored out of fold, test by the final model (fct_predictions) -#}
@@ -41,10 +47,13 @@ evaluated_items as (
         predictions.split,
         predictions.given_label,
         labels.label_agreement,
-        predictions.predicted_label <> predictions.given_label as is_error
+        predictions.predicted_label <> predictions.given_label as is_error,
+        label_issues.item_id is not null as is_label_issue
     from predictions
     left join labels
         on predictions.item_id = labels.item_id
+    left join label_issues
+        on predictions.item_id = label_issues.item_id
     where predictions.is_trainable and predictions.given_label is not null
 
 ),
@@ -103,6 +112,7 @@ conjunction_items as (
         item_id,
         given_label,
         is_error,
+        is_label_issue,
         label_agreement,
         1 as n_predicates,
         slice_column as column_1,
@@ -122,6 +132,7 @@ conjunction_items as (
             first_values.item_id,
             first_values.given_label,
             first_values.is_error,
+            first_values.is_label_issue,
             first_values.label_agreement,
             2 as n_predicates,
             first_values.slice_column as column_1,
@@ -146,6 +157,7 @@ conjunction_items as (
             first_values.item_id,
             first_values.given_label,
             first_values.is_error,
+            first_values.is_label_issue,
             first_values.label_agreement,
             3 as n_predicates,
             first_values.slice_column as column_1,
@@ -181,6 +193,7 @@ label_counts as (
         given_label,
         count(*) as n_items,
         count(case when is_error then 1 end) as n_errors,
+        count(case when is_label_issue then 1 end) as n_label_issues,
         sum(label_agreement) as sum_label_agreement,
         count(label_agreement) as n_agreement_items,
         bit_xor(hash(item_id)) as item_set_hash
@@ -202,6 +215,7 @@ slice_counts as (
         value_3,
         sum(n_items) as n_items,
         sum(n_errors) as n_errors,
+        sum(n_label_issues) as n_label_issues,
         {#- recall of each given label inside the slice: its items predicted right -#}
         json_group_object(given_label, 1 - cast(n_errors as double) / n_items) as recall_by_label,
         sum(sum_label_agreement) / nullif(sum(n_agreement_items), 0) as mean_label_agreement,
@@ -351,6 +365,7 @@ final as (
         distinct_slices.n_predicates,
         cast(distinct_slices.n_items as bigint) as n_items,
         cast(distinct_slices.n_errors as bigint) as n_errors,
+        cast(distinct_slices.n_label_issues as bigint) as n_label_issues,
         split_totals.n_split_items,
         split_totals.n_split_errors,
         distinct_slices.max_parent_error_rate,

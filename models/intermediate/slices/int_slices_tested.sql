@@ -61,6 +61,7 @@ final as (
         wilson_upper,
         recall_by_label,
         mean_label_agreement,
+        n_label_issues,
         n_rest_items,
         n_rest_errors,
         rest_error_rate,

@@ -70,6 +70,8 @@ final as (
         wilson_upper,
         recall_by_label,
         mean_label_agreement,
+        n_label_issues,
+        cast(n_label_issues as double) / n_items as label_issue_rate,
         n_rest_items,
         n_rest_errors,
         rest_error_rate,

@@ -23,6 +23,7 @@ final as (
         n_items,
         n_errors,
         error_rate,
+        label_issue_rate,
         wilson_lower,
         wilson_upper,
         rest_error_rate,
