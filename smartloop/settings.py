@@ -62,6 +62,7 @@ _RULES: dict[str, tuple[Any, str]] = {
         lambda v: v in ("self_confidence", "normalized_margin"),
         "'self_confidence' or 'normalized_margin'",
     ),
+    "quality_gate_severity": (lambda v: v in ("warn", "error"), "'warn' or 'error'"),
     "review_weight": (
         lambda v: v == "authoritative" or _is_positive_number(v),
         "'authoritative' or a positive number",

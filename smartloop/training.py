@@ -39,6 +39,21 @@ OUTPUT_COLUMNS = [
 ]
 
 
+def empty_output() -> pd.DataFrame:
+    """The output's columns with their types and no rows (nothing to train on)."""
+    types = {
+        "model_run_id": "string",
+        "item_id": "string",
+        "label": "string",
+        "probability": "float64",
+        "is_out_of_fold": "bool",
+        "fold": "Int64",
+        "params": "string",
+        "train_seconds": "float64",
+    }
+    return pd.DataFrame({column: pd.Series([], dtype=types[column]) for column in OUTPUT_COLUMNS})
+
+
 class TrainingError(ValueError):
     """Settings or data the classifier cannot use; the message is one sentence."""
 
@@ -146,9 +161,7 @@ def train_and_score(
     split = items["split"].astype(str).to_numpy()
     classes = sorted({str(label) for label in labels[trainable]})
     if len(items) == 0 or len(classes) < 2:
-        return pd.DataFrame({column: [] for column in OUTPUT_COLUMNS}).astype(
-            {"probability": float, "is_out_of_fold": bool, "fold": "Int64", "train_seconds": float}
-        )
+        return empty_output()
     features = _features(items, settings)
 
     oof_rows = np.flatnonzero(trainable & np.isin(split, ["train", "validation"]))

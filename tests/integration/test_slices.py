@@ -248,3 +248,27 @@ def test_normal_cdf_keeps_tails_relatively_precise(normal_cdf_query: str) -> Non
         assert phi == pytest.approx(exact, rel=1e-7)
     assert normal_cdf_values(normal_cdf_query, [0.0]) == [(0.0, 0.5)]
     assert normal_cdf_values(normal_cdf_query, [-40.0, 40.0]) == [(-40.0, 0.0), (40.0, 1.0)]
+
+
+def test_the_demo_names_its_label_leak(demo_home: Path) -> None:
+    with duckdb.connect(str(paths.serving_path(demo_home)), read_only=True) as con:
+        leaks = con.execute(
+            "select slice_name, top_label, n_items, purity from rpt_label_leaks order by leak_rank"
+        ).fetchall()
+    # every comment without a publication date is spam
+    assert leaks[0][:2] == ("published_at_month = (missing)", "spam")
+    assert leaks[0][3] == 1.0
+
+
+def test_a_quality_gate_set_to_error_stops_the_build(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(paths.DEMO_LANDING_DIR, landing)
+    settings = (landing / "smartloop.yml").read_text(encoding="utf-8")
+    (landing / "smartloop.yml").write_text(
+        settings + "\nmin_validation_accuracy: 0.999\nquality_gate_severity: error\n",
+        encoding="utf-8",
+    )
+    result = run_cli("build", "--landing", str(landing), "--home", str(tmp_path / "home"))
+    assert result.returncode == 1
+    assert "assert_validation_accuracy_above_minimum" in result.stderr
+    assert not paths.serving_path(tmp_path / "home").exists()

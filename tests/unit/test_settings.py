@@ -60,6 +60,7 @@ INVALID_CASES: list[tuple[str, bytes, str]] = [
     ("control character", b"min_slice_size: 5\x07\n", "not valid YAML ("),
     ("invalid utf8", b"personal_columns: [caf\xe9]\n", "not valid YAML ("),
     ("unknown round choice", b"annotation_rounds: first\n", "setting 'annotation_rounds' should be 'latest' or 'all', got 'first'."),
+    ("unknown gate severity", b"quality_gate_severity: fatal\n", "setting 'quality_gate_severity' should be 'warn' or 'error', got 'fatal'."),
     ("unknown consensus", b"consensus_method: vote\n", "setting 'consensus_method' should be 'auto', 'majority' or 'dawid_skene', got 'vote'."),
     ("zero review weight", b"review_weight: 0\n", "setting 'review_weight' should be 'authoritative' or a positive number, got 0."),
     ("bool review weight", b"review_weight: true\n", "setting 'review_weight' should be 'authoritative' or a positive number, got True."),

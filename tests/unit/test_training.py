@@ -120,3 +120,9 @@ def test_settings_from_dbt_vars_as_text() -> None:
     )
     assert (settings.seed, settings.n_folds, settings.c) == (7, 4, 2.5)
     assert (settings.char_ngram_min, settings.char_ngram_max) == (3, 4)
+
+
+def test_the_empty_output_keeps_text_columns_as_text() -> None:
+    out = training.empty_output()
+    assert str(out["item_id"].dtype) == "string"
+    assert str(out["probability"].dtype) == "float64"
