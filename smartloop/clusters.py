@@ -131,8 +131,9 @@ def cluster_table(
     sizes = np.bincount(roots, minlength=len(ids))[roots] if len(ids) else roots
     return pd.DataFrame(
         {
-            "item_id": ids.to_numpy(dtype=object),
-            "cluster_id": ids.to_numpy(dtype=object)[roots],
+            # typed as text even when empty, so the table's columns never have type NULL
+            "item_id": pd.Series(ids.to_numpy(dtype=object), dtype="string"),
+            "cluster_id": pd.Series(ids.to_numpy(dtype=object)[roots], dtype="string"),
             "cluster_size": np.asarray(sizes, dtype=np.int64),
         }
     )
