@@ -76,15 +76,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON to a hidden temp file, fsync it and rename it into place."""
+def write_file_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Let ``write`` fill a hidden temp file, fsync it and rename it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, default=str, indent=2)
-        fh.flush()
+    write(tmp)
+    with open(tmp, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON to a hidden temp file, fsync it and rename it into place."""
+    write_file_atomic(
+        path,
+        lambda tmp: tmp.write_text(json.dumps(payload, default=str, indent=2), encoding="utf-8"),
+    )
 
 
 @contextlib.contextmanager

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -20,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from smartloop import paths
+from smartloop.build import write_file_atomic
 
 SPLITS = ("train", "validation", "test")
 BALANCE_SEED = "smartloop-export-v1"
@@ -61,14 +61,14 @@ def export(home: Path, split: str, out_dir: Path, *, balanced: bool = False) -> 
     if table.num_rows == 0:
         raise ExportError(f"the {split} split of {serving} has no trainable labelled item.")
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out_dir / f"{split}.parquet", lambda path: pq.write_table(table, path))
-    _write_atomic(
+    write_file_atomic(out_dir / f"{split}.parquet", lambda path: pq.write_table(table, path))
+    write_file_atomic(
         out_dir / "dataset_card.json",
-        lambda path: Path(path).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8"),
+        lambda path: path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8"),
     )
-    _write_atomic(
+    write_file_atomic(
         out_dir / "dataset_card.md",
-        lambda path: Path(path).write_text(_card_markdown(card), encoding="utf-8"),
+        lambda path: path.write_text(_card_markdown(card), encoding="utf-8"),
     )
     return card
 
@@ -179,11 +179,3 @@ def _card_markdown(card: dict) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(str(tmp))
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from smartloop import paths
@@ -34,12 +35,23 @@ def run_cli(
     return subprocess.run(**cli_process(*args, env=env), capture_output=True, timeout=timeout)
 
 
+def build(landing: Path, home: Path) -> None:
+    """``smartloop build`` of a landing folder into a home; fails the test if it fails."""
+    result = run_cli("build", "--landing", str(landing), "--home", str(home))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query on a home's serving file, opened read-only as the app does."""
+    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
 @pytest.fixture(scope="session")
 def defects_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home built once from the fixture with one landed row of every defect."""
     home = tmp_path_factory.mktemp("defects_home")
-    result = run_cli("build", "--landing", str(FIXTURES / "landing_defects"), "--home", str(home))
-    assert result.returncode == 0, result.stdout + result.stderr
+    build(FIXTURES / "landing_defects", home)
     return home
 
 

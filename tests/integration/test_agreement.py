@@ -17,12 +17,11 @@ from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from smartloop import paths
 from smartloop.settings import landing_settings, project_defaults
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, query, run_cli
 
 pytestmark = pytest.mark.dbt
 
@@ -153,11 +152,6 @@ def agreement_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli("build", "--landing", str(AGREEMENT), "--home", str(home))
     assert result.returncode == 0, result.stdout + result.stderr
     return home
-
-
-def query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def agreement_rows(home: Path, scope: str, scope_value: str | None = None) -> dict[str, tuple]:

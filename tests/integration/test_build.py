@@ -8,21 +8,15 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from smartloop import paths
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, query, run_cli
 
 pytestmark = pytest.mark.dbt
 
 DEFECTS = FIXTURES / "landing_defects"
 MARTS = {"dim_items", "rpt_quarantine", "rpt_pipeline_runs", "fct_source_file_loads"}
-
-
-def query(home: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -7,23 +7,12 @@ import csv
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from smartloop import bench, paths, synth
-from tests.conftest import run_cli
+from tests.conftest import build, query
 
 pytestmark = pytest.mark.dbt
-
-
-def query(home: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def build(landing: Path, home: Path) -> None:
-    result = run_cli("build", "--landing", str(landing), "--home", str(home))
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_planted_flips_are_found_at_least_as_well_as_by_cleanlab(tmp_path: Path) -> None:

@@ -6,25 +6,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from smartloop import paths, synth
-from tests.conftest import run_cli
+from tests.conftest import build, query, run_cli
 
 pytestmark = pytest.mark.dbt
 
 ACCURACIES = synth.CROWD_ACCURACIES
-
-
-def query(home: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def build(landing: Path, home: Path) -> None:
-    result = run_cli("build", "--landing", str(landing), "--home", str(home))
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def read_truth(path: Path) -> dict[str, str]:

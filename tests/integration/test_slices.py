@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from smartloop import paths, synth
-from tests.conftest import run_cli
+from tests.conftest import build, query, run_cli
 
 pytestmark = pytest.mark.dbt
 
@@ -33,15 +33,9 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
 
 
-def query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def build(landing: Path, home: Path) -> float:
+def timed_build(landing: Path, home: Path) -> float:
     started = time.perf_counter()
-    result = run_cli("build", "--landing", str(landing), "--home", str(home))
-    assert result.returncode == 0, result.stdout + result.stderr
+    build(landing, home)
     return time.perf_counter() - started
 
 
@@ -52,7 +46,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     landing = tmp_path_factory.mktemp("slices_landing")
     synth.generate(5000, 7, landing)
     home = tmp_path_factory.mktemp("slices_home")
-    seconds = build(landing, home)
+    seconds = timed_build(landing, home)
     print(f"5,000 synthetic items built in {seconds:.1f} s")
     first = query(
         home,
