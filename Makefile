@@ -33,7 +33,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 test-unit: $(VENV)/.installed
-	$(BIN)/python -m pytest tests/unit tests/app
+	$(BIN)/python -m pytest tests/unit tests/app -m "not dbt"
 
 ## lint: sqlfluff (dbt templater) on the SQL, ruff on the Python
 lint: $(VENV)/.installed

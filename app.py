@@ -10,6 +10,12 @@ SESSION_DEFAULTS: dict[str, object] = {
     "quarantine_source_kinds": [],
     "quarantine_reason_codes": [],
     "quarantine_source_files": [],
+    "review_reviewer": "",
+    "review_skipped": [],
+    "review_session_count": 0,
+    "review_message": None,
+    "rebuild_process": None,
+    "rebuild_from_build_id": None,
 }
 
 
@@ -65,7 +71,14 @@ for key, value in SESSION_DEFAULTS.items():
 
 navigation = st.navigation(
     [
-        st.Page("app_pages/overview.py", title="Pipeline runs", icon=":material/timeline:"),
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/timeline:"),
+        st.Page(
+            "app_pages/failing_slices.py", title="Failing slices", icon=":material/troubleshoot:"
+        ),
+        st.Page("app_pages/review_queue.py", title="Review queue", icon=":material/rate_review:"),
+        st.Page("app_pages/custom_slice.py", title="Custom slice", icon=":material/filter_alt:"),
+        st.Page("app_pages/rebuild.py", title="Rebuild", icon=":material/autorenew:"),
+        st.Page("app_pages/annotators.py", title="Annotators", icon=":material/groups:"),
         st.Page("app_pages/quarantine.py", title="Quarantine", icon=":material/block:"),
     ]
 )

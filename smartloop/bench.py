@@ -25,7 +25,8 @@ import duckdb
 
 from smartloop import paths
 from smartloop.build import build
-from smartloop.synth import generate
+from smartloop.slice_calibration import null_calibration
+from smartloop.synth import FLIP_SLICE_NAME, generate
 
 # Stages by the models they hold; a node belongs to the first stage whose prefix it has.
 STAGES: dict[str, tuple[str, ...]] = {
@@ -40,6 +41,9 @@ STAGES: dict[str, tuple[str, ...]] = {
                         "model.smartloop.int_duplicate_clusters"),
     "training": ("model.smartloop.fct_prediction_probabilities",),
     "label issues": ("model.smartloop.fct_label_issues", "model.smartloop.int_label_issue"),
+    "slices": ("model.smartloop.int_item_slice_values", "model.smartloop.int_slice",
+               "model.smartloop.fct_slice_metrics", "model.smartloop.rpt_failing_slices",
+               "model.smartloop.rpt_label_leaks"),
     "marts": ("model.smartloop.",),
     "tests": ("test.", "unit_test."),
 }  # fmt: skip
@@ -180,6 +184,32 @@ def label_issue_quality(home: Path, truth: Path) -> dict[str, Any]:
     return figures
 
 
+def slice_quality(home: Path, *, null_runs: int) -> dict[str, Any]:
+    """Where the planted failing slice ranks in each split, how many slices fail, and how
+    often shuffled errors (the null) make any slice fail (smartloop.slice_calibration)."""
+    with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
+        ranks = dict(
+            con.execute(
+                "select split, slice_rank from rpt_failing_slices where slice_name = ?",
+                [FLIP_SLICE_NAME],
+            ).fetchall()
+        )
+        (n_failing,) = con.execute("select count(*) from rpt_failing_slices").fetchone()
+    started = time.perf_counter()
+    calibration = null_calibration(home, runs=null_runs)
+    seconds = time.perf_counter() - started
+    return {
+        "planted_slice_rank": {
+            split: ranks.get(split) for split in ("train", "validation", "test")
+        },
+        "failing_slices": n_failing,
+        "slices_tested": calibration.observed.n_tested,
+        "null_runs": null_runs,
+        "null_false_alarm_share": calibration.false_alarm_share,
+        "null_seconds_per_run": round(seconds / (null_runs + 1), 2),
+    }
+
+
 def _precision_recall(prefix: str, flagged: set[str], planted: set[str]) -> dict[str, Any]:
     hits = len(flagged & planted)
     return {
@@ -231,6 +261,7 @@ def run(
             "planted": summary.__dict__ | {"out_dir": str(summary.out_dir)},
             **quality(home, landing / "truth"),
             **label_issue_quality(home, landing / "truth"),
+            **slice_quality(home, null_runs=100 if size <= 100_000 else 20),
         }
         echo(
             f"{size:,} items: build {build_seconds:.1f}s ({row['items_per_second']:,} items/s), "
@@ -265,8 +296,9 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
         "| items | build s | items/s | peak RSS MB | serving MB | "
         + " | ".join(f"{s} s" for s in stages)
         + " | tests s | PII recall | near-dup recall (findable pairs) "
-        + "| label issues P / R | cleanlab P / R |",
-        "|---" * (10 + len(stages)) + "|",
+        + "| label issues P / R | cleanlab P / R | planted slice rank (train / val / test) "
+        + "| failing slices | null false alarms |",
+        "|---" * (13 + len(stages)) + "|",
     ]
     for row in rows:
         cells = [f"{row['stage_seconds'].get(s, 0):.1f}" for s in stages]
@@ -283,7 +315,10 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
             f"({row.get('near_duplicates_findable', 0):,}) | "
             f"{fmt(row.get('label_issue_precision'))} / {fmt(row.get('label_issue_recall'))} | "
             f"{fmt(row.get('cleanlab_label_issue_precision'))} / "
-            f"{fmt(row.get('cleanlab_label_issue_recall'))} |"
+            f"{fmt(row.get('cleanlab_label_issue_recall'))} | "
+            + " / ".join(str(rank) for rank in row.get("planted_slice_rank", {}).values())
+            + f" | {row.get('failing_slices')} of {row.get('slices_tested')} | "
+            f"{row.get('null_false_alarm_share')} of {row.get('null_runs')} runs |"
         )
     lines += [
         "",
@@ -292,7 +327,10 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
         "the dbt process's. Near-duplicate recall counts the planted edited copies whose",
         "character 5-gram Jaccard similarity to their original is still at least 0.8.",
         "Label issues: precision and recall of fct_label_issues against the planted label",
-        "flips (5%: half uniform, half in one slice); cleanlab: its find_label_issues defaults",
-        "on the same out-of-sample probabilities.",
+        "flips (1% uniform, 15% of one 2-way slice); cleanlab: its find_label_issues defaults",
+        "on the same out-of-sample probabilities. Planted slice rank: that slice's rank in",
+        "rpt_failing_slices per split (None: not failing). Null false alarms: the share of",
+        "runs with the errors shuffled within each split (slice_calibration) in which any",
+        "slice fails.",
     ]
     (out_dir / "results.md").write_text("\n".join(lines) + "\n")

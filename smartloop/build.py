@@ -286,9 +286,14 @@ def build(
     *,
     wait: bool = True,
     threads: int | None = None,
+    unit_tests: bool = False,
     echo: Echo = print,
 ) -> BuildResult:
-    """Build the landing folder into ``home`` and publish ``serving.duckdb``."""
+    """Build the landing folder into ``home`` and publish ``serving.duckdb``.
+
+    dbt's unit tests check the SQL, not the data, so a build skips them unless
+    ``unit_tests`` (development and CI), as dbt recommends for production runs.
+    """
     landing = Path(landing).resolve()
     if not landing.is_dir():
         raise BuildError(f"landing folder {landing} does not exist; pass --landing DIR.")
@@ -333,8 +338,9 @@ def build(
                 f"Warning: {KEY_ENV} is not set, so personal columns are pseudonymised with "
                 "the public demo key; set it to a secret of your own."
             )
+        command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
         code, target_dir = run_dbt(
-            ["build"], home=home, dbt_vars=dbt_vars, echo=echo, threads=threads
+            command, home=home, dbt_vars=dbt_vars, echo=echo, threads=threads
         )
         if code != 0:
             message = _failure_sentence(target_dir, f"dbt build exited with code {code}.")

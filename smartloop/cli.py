@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from smartloop import bench, export, paths, synth
+from smartloop import bench, custom_slices, export, paths, synth
 from smartloop.build import BuildError, build, generate_docs, new_build_id
+from smartloop.predicate import PredicateError
 from smartloop.settings import SettingsError, build_vars
 
 
@@ -51,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_home(p_build)
     p_build.add_argument("--no-wait", action="store_true", help="exit if another build runs")
     p_build.add_argument("--threads", type=int, help="dbt threads (default 2)")
+    p_build.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="also run the dbt unit tests of the SQL (development and CI; a build skips them)",
+    )
 
     p_app = commands.add_parser("app", help="start the dashboard on the published serving file")
     _add_home(p_app)
@@ -87,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
         "--balanced", action="store_true", help="the same number of items of every label"
     )
 
+    p_slice = commands.add_parser(
+        "slice", help="metrics of a custom slice: a SQL condition over dim_items's columns"
+    )
+    p_slice.add_argument(
+        "predicate", help="a SQL condition, e.g. \"video = 'psy' and length(text) < 40\""
+    )
+    _add_home(p_slice)
+    p_slice.add_argument("--format", choices=("table", "json"), default="table")
+
     p_vars = commands.add_parser(
         "vars", help="print the --vars JSON for running dbt directly on a landing folder"
     )
@@ -94,9 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _build(landing: Path, home: Path, *, wait: bool = True, threads: int | None = None) -> int:
+def _build(
+    landing: Path,
+    home: Path,
+    *,
+    wait: bool = True,
+    threads: int | None = None,
+    unit_tests: bool = False,
+) -> int:
     try:
-        build(landing, home, wait=wait, threads=threads, echo=_echo)
+        build(landing, home, wait=wait, threads=threads, unit_tests=unit_tests, echo=_echo)
     except BuildError as exc:
         return _fail(f"build failed: {exc}")
     return 0
@@ -128,6 +150,30 @@ def _app(home: Path, port: int) -> int:
         return 0
 
 
+def _slice(home: Path, predicate: str, output_format: str) -> int:
+    """Print a custom slice's metrics per split; a rejected predicate exits with 2."""
+    try:
+        rows = custom_slices.slice_metrics(home, predicate)
+    except PredicateError as exc:
+        print(f"smartloop: {exc}", file=sys.stderr, flush=True)
+        return 2
+    except custom_slices.SliceError as exc:
+        return _fail(str(exc))
+    safe_predicate = rows[0]["predicate"]
+    if output_format == "json":
+        metrics = [{key: value for key, value in row.items() if key != "predicate"} for row in rows]
+        print(json.dumps({"predicate": safe_predicate, "metrics": metrics}, indent=2))
+        return 0
+    _echo(f"Slice: {safe_predicate}")
+    _echo(custom_slices.format_table(rows))
+    _echo(
+        "matched: items of dim_items the predicate selects; items: those scored, trainable and "
+        "labelled (as in fct_slice_metrics); p-value: one-sided z-test that the slice's error "
+        "rate is higher than the rest of its split."
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``smartloop`` console script."""
     args = _parser().parse_args(argv)
@@ -153,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             f".parquet (version {card['dataset_version']}) with dataset_card.md."
         )
         return 0
+    if args.command == "slice":
+        return _slice(paths.home_dir(args.home), args.predicate, args.format)
     if args.command == "synth":
         summary = synth.generate(args.n, args.seed, Path(args.out))
         _echo(
@@ -176,7 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     home = paths.home_dir(args.home)
     if args.command == "build":
         return _build(
-            paths.landing_dir(args.landing), home, wait=not args.no_wait, threads=args.threads
+            paths.landing_dir(args.landing),
+            home,
+            wait=not args.no_wait,
+            threads=args.threads,
+            unit_tests=args.unit_tests,
         )
     if args.command == "docs":
         try:

@@ -145,17 +145,29 @@ class SynthSummary:
     out_dir: Path
 
 
-FLIP_SLICE = ("video", "katy_perry")
+DEVICES = ["android", "iphone", "desktop"]
+DEVICE_SHARES = [0.5, 0.3, 0.2]
+# The planted failing slice: a conjunction of two metadata columns (about 10% of the items).
+FLIP_SLICE = (("device", "android"), ("video", "katy_perry"))
+FLIP_SLICE_NAME = " AND ".join(f"{column} = {value}" for column, value in FLIP_SLICE)
 
 
 def generate(
-    n: int, seed: int, out_dir: Path, *, n_batches: int = 5, flip_rate: float = 0.05
+    n: int,
+    seed: int,
+    out_dir: Path,
+    *,
+    n_batches: int = 5,
+    flip_rate: float = 0.01,
+    slice_flip_rate: float = 0.15,
 ) -> SynthSummary:
     """Write ``n`` items (with planted PII, duplicates and label flips) as landing data.
 
-    Label flips: ``flip_rate`` of the items get the other label, half of them chosen
-    uniformly, half inside one slice (``video = katy_perry``); ``truth/label_flips.csv``
-    records them with the true label.
+    Label flips: ``flip_rate`` of all items get the other label, chosen uniformly, and
+    ``slice_flip_rate`` of the other items of one slice (``device = android AND video =
+    katy_perry``, :data:`FLIP_SLICE`) as well, so a model's error rate there is about that
+    much higher. ``truth/label_flips.csv`` records every flip with the true label and its kind
+    (uniform or slice). ``slice_flip_rate=0`` plants no failing slice.
     """
     rng = random.Random(seed)
     nprng = np.random.default_rng(seed)
@@ -192,6 +204,7 @@ def generate(
         texts.append(text)
         originals.append(i)
     videos = nprng.choice(VIDEOS, size=n)
+    devices = nprng.choice(DEVICES, size=n, p=DEVICE_SHARES)
     authors = [f"user {k}" for k in nprng.integers(0, max(2, n // 20), size=n)]
     boundaries = np.linspace(0, n, n_batches + 1).astype(int)
     for batch in range(n_batches):
@@ -200,18 +213,19 @@ def generate(
             out_dir / "items" / f"batch_{batch:03d}.csv", "w", encoding="utf-8", newline=""
         ) as fh:
             writer = csv.writer(fh)
-            writer.writerow(["item_id", "text", "video", "author", "created_at"])
+            writer.writerow(["item_id", "text", "video", "device", "author", "created_at"])
             for i in range(lo, hi):
-                writer.writerow(
-                    [ids[i], texts[i], videos[i], authors[i], f"2026-01-{1 + batch:02d}T12:00:00"]
-                )
+                created_at = f"2026-01-{1 + batch:02d}T12:00:00"
+                writer.writerow([ids[i], texts[i], videos[i], devices[i], authors[i], created_at])
     true_labels = np.where(is_spam, "spam", "ham")
-    n_flips = round(n * flip_rate)
-    in_slice = np.flatnonzero(videos == FLIP_SLICE[1])
-    slice_flips = nprng.choice(in_slice, size=min(n_flips // 2, len(in_slice)), replace=False)
-    rest = np.setdiff1d(np.arange(n), slice_flips)
-    uniform_flips = nprng.choice(
-        rest, size=min(n_flips - len(slice_flips), len(rest)), replace=False
+    uniform_flips = nprng.choice(n, size=round(n * flip_rate), replace=False)
+    columns = {"video": videos, "device": devices}
+    in_slice = np.ones(n, dtype=bool)
+    for column, value in FLIP_SLICE:
+        in_slice &= columns[column] == value
+    candidates = np.setdiff1d(np.flatnonzero(in_slice), uniform_flips)
+    slice_flips = nprng.choice(
+        candidates, size=round(len(candidates) * slice_flip_rate), replace=False
     )
     labels = true_labels.copy()
     flipped = np.concatenate([uniform_flips, slice_flips])

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from smartloop import paths
+from smartloop import paths, synth
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -49,9 +49,12 @@ def query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 @pytest.fixture(scope="session")
 def defects_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home built once from the fixture with one landed row of every defect."""
+    """A home built once from the fixture with one landed row of every defect, with the dbt
+    unit tests of the SQL (the other builds skip them, as a production build does)."""
     home = tmp_path_factory.mktemp("defects_home")
-    build(FIXTURES / "landing_defects", home)
+    landing = FIXTURES / "landing_defects"
+    result = run_cli("build", "--landing", str(landing), "--home", str(home), "--unit-tests")
+    assert result.returncode == 0, result.stdout + result.stderr
     return home
 
 
@@ -62,3 +65,15 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli("build", "--home", str(home))
     assert result.returncode == 0, result.stdout + result.stderr
     return home
+
+
+@pytest.fixture(scope="session")
+def synthetic_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """5,000 synthetic items (seed 7: planted PII, duplicates, uniform label flips and one
+    failing 2-way slice, recorded in landing/truth) built once: {"landing", "home"}. Tests
+    read it; only test_slices builds it again (the same data) to see history."""
+    landing = tmp_path_factory.mktemp("synthetic") / "landing"
+    synth.generate(5000, 7, landing)
+    home = tmp_path_factory.mktemp("synthetic_home")
+    build(landing, home)
+    return {"landing": landing, "home": home}

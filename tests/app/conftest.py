@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from smartloop.paths import serving_path, status_path
+from smartloop.paths import DEMO_LANDING_DIR, serving_path, status_path
 
 SERVING_SQL = """
 create table dim_items as
 select * from (values
     ('i1', 'buy now', 'buy now', 'ann', timestamp '2024-01-01 10:00:00', 'v1',
-     '{"author": "ann"}'::json, 'spam', false, 2, 2, 1.0, true, 'items/a.csv', 1, 1, 'r1', 'b2'),
+     '{"author": "ann"}'::json, 'spam', false, 2, 2, 1.0, true, 'items/a.csv', 1, 1, 'r1', 'b2',
+     'c1', 'train'),
     ('i2', 'nice song', 'nice song', 'bob', timestamp '2024-01-02 10:00:00', 'v1',
-     '{"author": "bob"}'::json, 'ham', false, 1, 1, 1.0, true, 'items/a.csv', 2, 1, 'r2', 'b2'),
+     '{"author": "bob"}'::json, 'ham', false, 1, 1, 1.0, true, 'items/a.csv', 2, 1, 'r2', 'b2',
+     'c1', 'train'),
     ('i3', 'hello', 'hello', 'cy', null, 'v2',
-     '{"author": "cy"}'::json, null, false, 0, 0, null, false, 'items/b.csv', 1, 1, 'r3', 'b2')
+     '{"author": "cy"}'::json, null, false, 0, 0, null, false, 'items/b.csv', 1, 1, 'r3', 'b2',
+     'c3', 'test')
 ) as t(item_id, text, text_key, author, published_at, video, metadata, label, is_label_tied,
        n_annotations, n_annotators, label_agreement, is_labelled, source_file,
-       source_row_number, n_deliveries, landed_row_id, build_id);
+       source_row_number, n_deliveries, landed_row_id, build_id, cluster_id, split);
 
 create table rpt_quarantine as
 select * from (values
@@ -116,3 +120,45 @@ def build_status(serving_home: Path) -> Callable[..., None]:
         write_status(serving_home, **status)
 
     return write
+
+
+@pytest.fixture
+def demo_landing(tmp_path: Path) -> Path:
+    """A private copy of the demo landing folder: reviews written by a test land here."""
+    landing = tmp_path / "landing"
+    shutil.copytree(DEMO_LANDING_DIR, landing)
+    return landing
+
+
+@pytest.fixture
+def demo_app_home(
+    demo_home: Path, demo_landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A home with the demo build's serving file, selected with the private landing copy."""
+    home = tmp_path / "demo_app_home"
+    home.mkdir()
+    shutil.copy2(serving_path(demo_home), serving_path(home))
+    shutil.copy2(status_path(demo_home), status_path(home))
+    monkeypatch.setenv("SMARTLOOP_HOME", str(home))
+    monkeypatch.setenv("SMARTLOOP_LANDING_DIR", str(demo_landing))
+    return home
+
+
+@pytest.fixture
+def empty_marts_home(
+    demo_home: Path, empty_home: Path, demo_landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A published serving file with every table of the demo build and no rows in any mart."""
+    demo_serving = str(serving_path(demo_home)).replace("'", "''")
+    with duckdb.connect(str(serving_path(empty_home))) as con:
+        con.execute(f"attach '{demo_serving}' as demo (read_only)")
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = 'demo'"
+        ).fetchall()
+        for (table,) in tables:
+            rows = "" if table == "serving_info" else " limit 0"
+            con.execute(f'create table main."{table}" as select * from demo."{table}"{rows}')
+        con.execute("detach demo")
+    write_status(empty_home)
+    monkeypatch.setenv("SMARTLOOP_LANDING_DIR", str(demo_landing))
+    return empty_home

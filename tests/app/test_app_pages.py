@@ -14,6 +14,14 @@ from smartloop import queries
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = ["app_pages/overview.py", "app_pages/quarantine.py"]
+ALL_PAGES = [
+    *PAGES,
+    "app_pages/failing_slices.py",
+    "app_pages/review_queue.py",
+    "app_pages/rebuild.py",
+    "app_pages/annotators.py",
+    "app_pages/custom_slice.py",
+]
 TIMEOUT = 30
 
 
@@ -40,7 +48,7 @@ def test_page_renders_with_serving_file(serving_home: Path, page: str) -> None:
     assert str(serving_home / "serving.duckdb") in sidebar_text(at)
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", ALL_PAGES)
 def test_page_says_what_to_do_without_serving_file(empty_home: Path, page: str) -> None:
     at = open_page(page)
     assert not at.exception

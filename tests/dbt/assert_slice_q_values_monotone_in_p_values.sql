@@ -1,5 +1,5 @@
-{#- Within a split, sorting the tested slices by p-value sorts their q-values too (the step-down
-    minimum makes Benjamini-Hochberg monotone). -#}
+{#- Sorting the tested slices of the run (every split: one family) by p-value sorts their
+    q-values too (the step-down minimum makes Benjamini-Hochberg monotone). -#}
 with
 
 metrics as (
@@ -16,7 +16,7 @@ ordered as (
         slice_id,
         p_value,
         q_value,
-        lag(q_value) over (partition by split order by p_value asc, q_value asc) as previous_q_value
+        lag(q_value) over (order by p_value asc, q_value asc) as previous_q_value
     from metrics
 
 ),

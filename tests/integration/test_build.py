@@ -29,6 +29,25 @@ def test_serving_file_holds_the_marts(defects_home: Path) -> None:
     assert tables >= MARTS | {"serving_info"}
 
 
+def run_results(home: Path) -> dict[str, str]:
+    """unique_id -> status of every node of the home's last dbt invocation."""
+    payload = json.loads((home / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return {result["unique_id"]: result["status"] for result in payload["results"]}
+
+
+def test_unit_tests_run_only_when_asked(defects_home: Path, demo_home: Path) -> None:
+    # defects_home was built with --unit-tests: every unit test of the project ran and passed
+    asked = {node: status for node, status in run_results(defects_home).items()
+             if node.startswith("unit_test.")}  # fmt: skip
+    manifest = json.loads((defects_home / "target" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(asked) == set(manifest["unit_tests"]) and len(asked) >= 30
+    assert set(asked.values()) == {"pass"}
+    # a plain build skips them, and runs every data test
+    plain = run_results(demo_home)
+    assert not [node for node in plain if node.startswith("unit_test.")]
+    assert sum(node.startswith("test.") for node in plain) >= 200
+
+
 def test_one_quarantine_row_per_planted_defect(defects_home: Path) -> None:
     expected = {
         (row["source_file"], int(row["source_row_number"]), row["reason_code"])

@@ -1,6 +1,9 @@
 {#- One row per slice and split (int_slices_counted): its error rate with a Wilson 95% score
-    interval, the rest of the split (the complement) and a one-sided two-proportion z-test
-    of "the slice has a higher error rate than the rest" with the pooled standard error. -#}
+    interval, the rest of the split (the complement), and the one-sided Fisher exact test of
+    "the slice has more errors than the rest": given the split's items and errors, how likely
+    a random subset of the slice's size holds at least as many errors (the hypergeometric
+    upper tail). Exact, so small slices with rare errors get no false confidence from a
+    normal approximation. -#}
 with
 
 counted as (
@@ -23,25 +26,40 @@ rates as (
 
 ),
 
-differences as (
+testable as (
 
-    select
-        *,
-        cast(n_rest_errors as double) / nullif(n_rest_items, 0) as rest_error_rate,
-        error_rate - cast(n_rest_errors as double) / nullif(n_rest_items, 0) as error_rate_difference,
-        sqrt(pooled_error_rate * (1 - pooled_error_rate) * (1 / cast(n_items as double) + 1 / cast(nullif(n_rest_items, 0) as double)))
-            as standard_error
-    from rates
+    {#- the slices with a rest to compare with -#}
+    select * from rates
+    where n_rest_items > 0
 
 ),
 
-z_scores as (
+p_values as (
+
+    {{ hypergeometric_upper_tail(
+        'testable', ['split', 'slice_id'],
+        population='n_split_items', population_successes='n_split_errors',
+        draws='n_items', successes='n_errors'
+    ) }}
+
+),
+
+differences as (
 
     select
-        *,
-        n_items * error_rate_difference as excess_errors,
-        error_rate_difference / nullif(standard_error, 0) as z_score
-    from differences
+        rates.*,
+        p_values.p_value,
+        cast(rates.n_rest_errors as double) / nullif(rates.n_rest_items, 0) as rest_error_rate,
+        rates.error_rate - cast(rates.n_rest_errors as double) / nullif(rates.n_rest_items, 0) as error_rate_difference,
+        sqrt(
+            rates.pooled_error_rate * (1 - rates.pooled_error_rate)
+            * (1 / cast(rates.n_items as double) + 1 / cast(nullif(rates.n_rest_items, 0) as double))
+        ) as standard_error
+    from rates
+    left join p_values
+        on
+            rates.split = p_values.split
+            and rates.slice_id = p_values.slice_id
 
 ),
 
@@ -66,15 +84,11 @@ final as (
         n_rest_errors,
         rest_error_rate,
         error_rate_difference,
-        excess_errors,
-        z_score,
-        {#- no complement: nothing to test; no error variance (no errors, or only errors): no evidence -#}
-        case
-            when n_rest_items = 0 then null
-            when z_score is null then 1.0
-            else {{ normal_cdf('-z_score') }}
-        end as p_value
-    from z_scores
+        n_items * error_rate_difference as excess_errors,
+        error_rate_difference / nullif(standard_error, 0) as z_score,
+        {#- no complement: nothing to test -#}
+        p_value
+    from differences
 
 )
 

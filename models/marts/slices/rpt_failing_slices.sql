@@ -1,11 +1,31 @@
 {#- One row per failing slice and split of this build (fct_slice_metrics.is_failing), ranked
-    by excess errors, with how it compares to the previous build's run. -#}
+    by excess errors, with the wider slices it explains and how it compares to the previous
+    build's run. -#}
 with
+
+all_metrics as (
+
+    select * from {{ ref('fct_slice_metrics') }}
+
+),
 
 metrics as (
 
-    select * from {{ ref('fct_slice_metrics') }}
+    select * from all_metrics
     where is_failing
+
+),
+
+explained as (
+
+    select
+        split,
+        explained_by_slice_id as slice_id,
+        count(*) as n_explained_slices,
+        {{ dbt.listagg('slice_name', "'; '", "order by slice_name") }} as explained_slice_names
+    from all_metrics
+    where explained_by_slice_id is not null
+    group by split, explained_by_slice_id
 
 ),
 
@@ -57,6 +77,8 @@ final as (
         metrics.p_value,
         metrics.q_value,
         metrics.recall_by_label,
+        coalesce(explained.n_explained_slices, 0) as n_explained_slices,
+        explained.explained_slice_names,
         previous_build.build_id as previous_build_id,
         previous_metrics.error_rate as previous_error_rate,
         {#- NULL on the first build: there is nothing to compare with -#}
@@ -66,6 +88,10 @@ final as (
         coalesce(metrics.wilson_lower > previous_metrics.error_rate, false) as is_regressed,
         metrics.build_id
     from metrics
+    left join explained
+        on
+            metrics.split = explained.split
+            and metrics.slice_id = explained.slice_id
     left join previous_build
         on true
     left join previous_metrics

@@ -14,13 +14,16 @@
 {%- endfor -%}
 
 {%- if scanned -%}
+    {#- the detectors run once per value: found in a subquery, filtered outside -#}
     {% for column in scanned %}
-        select
-            '{{ column.name }}' as column_name,
-            cast({{ adapter.quote(column.name) }} as varchar) as value,
-            {{ pii_found('cast(' ~ adapter.quote(column.name) ~ ' as varchar)') }} as pii_types
-        from {{ model }}
-        where len({{ pii_found('cast(' ~ adapter.quote(column.name) ~ ' as varchar)') }}) > 0
+        select * from (
+            select
+                '{{ column.name }}' as column_name,
+                cast({{ adapter.quote(column.name) }} as varchar) as value,
+                {{ pii_found('cast(' ~ adapter.quote(column.name) ~ ' as varchar)') }} as pii_types
+            from {{ model }}
+        ) as scanned_values
+        where len(pii_types) > 0
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 {%- else -%}
