@@ -168,8 +168,8 @@ def _slice(home: Path, predicate: str, output_format: str) -> int:
     _echo(custom_slices.format_table(rows))
     _echo(
         "matched: items of dim_items the predicate selects; items: those scored, trainable and "
-        "labelled (as in fct_slice_metrics); p-value: one-sided z-test that the slice's error "
-        "rate is higher than the rest of its split."
+        "labelled (as in fct_slice_metrics); p-value: one-sided Fisher exact test that the "
+        "slice holds more errors than the rest of its split would give it."
     )
     return 0
 
