@@ -40,6 +40,9 @@ def progress(home: Path, was_running: bool) -> None:
             f"Build `{status.get('build_id', '…')}` is running ({stage}) since "
             f"{status.get('started_at', 'just now')}. This page follows it."
         )
+        done = app_actions.build_progress(home) if process is not None else None
+        if done:
+            st.progress(done[0] / done[1], text=f"{done[0]} of {done[1]} dbt nodes done")
     elif status:
         message = f" {status['message']}" if status.get("message") else ""
         text = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -223,6 +224,29 @@ def start_build(landing: Path, home: Path) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+PROGRESS_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\]")
+
+
+def build_progress(home: Path) -> tuple[int, int] | None:
+    r"""(finished dbt nodes, all nodes) of the dashboard-started build, from its output's
+    latest ``[ i/N] status node`` line; None before dbt reports the first node.
+
+    >>> import tempfile
+    >>> home = Path(tempfile.mkdtemp())
+    >>> build_progress(home) is None
+    True
+    >>> log = "Building\n[  7/395] pass stg_x (0.1s)\n[ 12/395] pass y (0.0s)\n"
+    >>> _ = build_log_path(home).write_text(log)
+    >>> build_progress(home)
+    (12, 395)
+    """
+    for line in reversed(build_log_tail(home, n_lines=50).splitlines()):
+        match = PROGRESS_LINE.match(line)
+        if match:
+            return int(match.group(1)), int(match.group(2))
+    return None
 
 
 def build_log_tail(home: Path, n_lines: int = 20) -> str:

@@ -107,75 +107,36 @@ frequent_values as (
 
 conjunction_items as (
 
-    select
-        split,
-        item_id,
-        given_label,
-        is_error,
-        is_label_issue,
-        label_agreement,
-        1 as n_predicates,
-        slice_column as column_1,
-        slice_value as value_1,
-        cast(null as varchar) as column_2,
-        cast(null as varchar) as value_2,
-        cast(null as varchar) as column_3,
-        cast(null as varchar) as value_3
-    from frequent_values
-
-    {%- if max_depth >= 2 %}
-
-        union all
-
+    {#- depth d joins d copies of the item's values, columns in strictly increasing name order -#}
+    {% for depth in range(1, max_depth + 1) %}
+        {% if not loop.first %}
+            union all
+        {% endif %}
         select
-            first_values.split,
-            first_values.item_id,
-            first_values.given_label,
-            first_values.is_error,
-            first_values.is_label_issue,
-            first_values.label_agreement,
-            2 as n_predicates,
-            first_values.slice_column as column_1,
-            first_values.slice_value as value_1,
-            second_values.slice_column as column_2,
-            second_values.slice_value as value_2,
-            cast(null as varchar) as column_3,
-            cast(null as varchar) as value_3
-        from frequent_values as first_values
-        inner join frequent_values as second_values
-            on
-                first_values.item_id = second_values.item_id
-                and first_values.slice_column < second_values.slice_column
-    {%- endif %}
-
-    {%- if max_depth >= 3 %}
-
-        union all
-
-        select
-            first_values.split,
-            first_values.item_id,
-            first_values.given_label,
-            first_values.is_error,
-            first_values.is_label_issue,
-            first_values.label_agreement,
-            3 as n_predicates,
-            first_values.slice_column as column_1,
-            first_values.slice_value as value_1,
-            second_values.slice_column as column_2,
-            second_values.slice_value as value_2,
-            third_values.slice_column as column_3,
-            third_values.slice_value as value_3
-        from frequent_values as first_values
-        inner join frequent_values as second_values
-            on
-                first_values.item_id = second_values.item_id
-                and first_values.slice_column < second_values.slice_column
-        inner join frequent_values as third_values
-            on
-                second_values.item_id = third_values.item_id
-                and second_values.slice_column < third_values.slice_column
-    {%- endif %}
+            values_1.split,
+            values_1.item_id,
+            values_1.given_label,
+            values_1.is_error,
+            values_1.is_label_issue,
+            values_1.label_agreement,
+            {% for position in range(1, 4) %}
+                {% if position <= depth %}
+                    values_{{ position }}.slice_column as column_{{ position }},
+                    values_{{ position }}.slice_value as value_{{ position }},
+                {% else %}
+                    cast(null as varchar) as column_{{ position }},
+                    cast(null as varchar) as value_{{ position }},
+                {% endif %}
+            {% endfor %}
+            {{ depth }} as n_predicates
+        from frequent_values as values_1
+        {% for position in range(2, depth + 1) %}
+            inner join frequent_values as values_{{ position }}
+                on
+                    values_{{ position - 1 }}.item_id = values_{{ position }}.item_id
+                    and values_{{ position - 1 }}.slice_column < values_{{ position }}.slice_column
+        {% endfor %}
+    {% endfor %}
 
 ),
 

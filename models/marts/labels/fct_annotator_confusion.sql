@@ -20,21 +20,19 @@ item_labels as (
 
     select
         item_id,
-        label,
-        n_annotators
+        label
     from {{ ref('fct_item_labels') }}
     where label is not null
 
 ),
 
-overlapping_annotators as (
+annotators as (
 
     {#- without shared items Dawid-Skene cannot tell an annotator's confusion from the data -#}
-    select distinct evidence.annotator_id
-    from evidence
-    inner join item_labels
-        on evidence.item_id = item_labels.item_id
-    where item_labels.n_annotators >= 2
+    select
+        annotator_id,
+        n_items_shared
+    from {{ ref('dim_annotators') }}
 
 ),
 
@@ -93,7 +91,7 @@ final as (
         / nullif(sum(coalesce(hard_counts.n_annotations, 0)) over (partition by cells.annotator_id, cells.consensus_label), 0)
             as share_of_consensus_label,
         case
-            when overlapping_annotators.annotator_id is not null
+            when annotators.n_items_shared > 0
                 then
                     soft_counts.expected_count
                     / nullif(sum(soft_counts.expected_count) over (partition by cells.annotator_id, cells.consensus_label), 0)
@@ -110,8 +108,8 @@ final as (
             cells.annotator_id = soft_counts.annotator_id
             and cells.consensus_label = soft_counts.consensus_label
             and cells.given_label = soft_counts.given_label
-    left join overlapping_annotators
-        on cells.annotator_id = overlapping_annotators.annotator_id
+    left join annotators
+        on cells.annotator_id = annotators.annotator_id
 
 )
 
