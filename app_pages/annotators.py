@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from smartloop import queries
+from smartloop import app_ui, queries
 
 TABLES = ("rpt_label_agreement", "dim_annotators", "fct_annotator_confusion", "fct_annotator_pairs")
 METRIC_TITLES = {"krippendorff_alpha": "Krippendorff's alpha", "fleiss_kappa": "Fleiss' kappa"}
@@ -27,13 +27,7 @@ def agreement_metrics(overall: pd.DataFrame) -> None:
 
 st.title("Annotators")
 
-if not queries.has_serving_file():
-    st.info(queries.no_build_message())
-    st.stop()
-missing = queries.missing_tables(*TABLES)
-if missing:
-    st.info(queries.missing_tables_message(missing))
-    st.stop()
+app_ui.require_serving_file(*TABLES)
 
 annotators = queries.annotators()
 if annotators.empty:

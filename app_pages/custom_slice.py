@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from smartloop import custom_slices, queries
+from smartloop import app_ui, custom_slices, queries
 from smartloop.predicate import PredicateError
 
 EXAMPLES = (
@@ -87,13 +87,7 @@ st.caption(
     "rest of the split). Examples: " + " · ".join(f"`{example}`" for example in EXAMPLES)
 )
 
-if not queries.has_serving_file():
-    st.info(queries.no_build_message())
-    st.stop()
-missing = queries.missing_tables("dim_items", "fct_predictions")
-if missing:
-    st.info(queries.missing_tables_message(missing))
-    st.stop()
+app_ui.require_serving_file("dim_items", "fct_predictions")
 
 with st.expander("Columns of dim_items"):
     st.dataframe(queries.dim_items_columns(), hide_index=True)

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from smartloop import queries
+from smartloop import app_ui, queries
 
 TABLES = (
     "rpt_failing_slices",
@@ -131,13 +131,7 @@ def drill_down(split: str, row: pd.Series) -> None:
 
 st.title("Failing slices")
 
-if not queries.has_serving_file():
-    st.info(queries.no_build_message())
-    st.stop()
-missing = queries.missing_tables(*TABLES)
-if missing:
-    st.info(queries.missing_tables_message(missing))
-    st.stop()
+app_ui.require_serving_file(*TABLES)
 
 splits = queries.slice_splits()
 if not splits:

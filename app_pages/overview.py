@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from smartloop import queries
+from smartloop import app_ui, queries
 
 MODEL_METRICS = {
     "validation_accuracy": "Validation accuracy",
@@ -175,9 +175,7 @@ def pii_section() -> None:
 
 st.title("Overview")
 
-if not queries.has_serving_file():
-    st.info(queries.no_build_message())
-    st.stop()
+app_ui.require_serving_file()
 
 runs = queries.pipeline_runs()
 if runs.empty:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from smartloop import queries
+from smartloop import app_ui, queries
 
 st.title("Quarantine")
 
-if not queries.has_serving_file():
-    st.info(queries.no_build_message())
-    st.stop()
+app_ui.require_serving_file()
 
 counts = queries.quarantine_counts()
 if counts.empty:

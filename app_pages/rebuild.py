@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from smartloop import app_actions, paths, queries
+from smartloop import app_actions, app_ui, paths, queries
 
 POLL_SECONDS = 2
 
@@ -152,9 +152,7 @@ else:
     )
 st.fragment(run_every=POLL_SECONDS if was_running else None)(progress)(home, was_running)
 
-if not queries.has_serving_file():
-    st.info(queries.no_build_message())
-    st.stop()
+app_ui.require_serving_file()
 
 new_build_notice(info.get("build_id"))
 st.subheader(f"What build `{info.get('build_id')}` changed")

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from smartloop import app_actions, queries
+from smartloop import app_actions, app_ui, queries
 
 TABLES = (
     "dim_items",
@@ -102,13 +102,7 @@ def item_context(item: pd.Series) -> None:
 
 st.title("Review queue")
 
-if not queries.has_serving_file():
-    st.info(queries.no_build_message())
-    st.stop()
-missing = queries.missing_tables(*TABLES)
-if missing:
-    st.info(queries.missing_tables_message(missing))
-    st.stop()
+app_ui.require_serving_file(*TABLES)
 
 landing = app_actions.landing_dir((queries.serving_info() or {}).get("landing_dir"))
 if landing is None or not landing.is_dir():

@@ -19,57 +19,24 @@ counted as (
 
 ancestor_predicates as (
 
-    select
-        split,
-        slice_id,
-        condition_1 as ancestor_predicate
-    from counted
-    where n_predicates >= 2
-
-    union all
-
-    select
-        split,
-        slice_id,
-        condition_2 as ancestor_predicate
-    from counted
-    where n_predicates >= 2
-
-    union all
-
-    select
-        split,
-        slice_id,
-        condition_3 as ancestor_predicate
-    from counted
-    where n_predicates = 3
-
-    union all
-
-    select
-        split,
-        slice_id,
-        condition_1 || ' and ' || condition_2 as ancestor_predicate
-    from counted
-    where n_predicates = 3
-
-    union all
-
-    select
-        split,
-        slice_id,
-        condition_1 || ' and ' || condition_3 as ancestor_predicate
-    from counted
-    where n_predicates = 3
-
-    union all
-
-    select
-        split,
-        slice_id,
-        condition_2 || ' and ' || condition_3 as ancestor_predicate
-    from counted
-    where n_predicates = 3
+    {#- each proper, non-empty subset of a slice's conditions (in column order) and the
+        depths that have all of them: condition 3 exists only at depth 3 -#}
+    {%- set subsets = [[1], [2], [3], [1, 2], [1, 3], [2, 3]] %}
+    {% for subset in subsets %}
+        {% if not loop.first %}
+            union all
+        {% endif %}
+        {%- set conditions = [] %}
+        {%- for position in subset %}
+            {%- do conditions.append('condition_' ~ position) %}
+        {%- endfor %}
+        select
+            split,
+            slice_id,
+            {{ conditions | join(" || ' and ' || ") }} as ancestor_predicate
+        from counted
+        where n_predicates > {{ [subset | length, subset | max - 1] | max }}
+    {% endfor %}
 
 ),
 
