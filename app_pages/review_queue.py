@@ -165,13 +165,14 @@ else:
         "landing": landing,
     }
     buttons = [
-        ("Confirm label", "confirm", bool(reviewer_problem) or context["label"] is None),
-        ("Relabel", "relabel", bool(reviewer_problem) or not labels),
-        ("Ambiguous", "ambiguous", bool(reviewer_problem)),
-        ("Unusable", "unusable", bool(reviewer_problem)),
-        ("Skip", "skip", False),
+        ("Confirm label", "confirm", "Alt+K", bool(reviewer_problem) or context["label"] is None),
+        ("Relabel", "relabel", "Alt+L", bool(reviewer_problem) or not labels),
+        ("Ambiguous", "ambiguous", "Alt+A", bool(reviewer_problem)),
+        ("Unusable", "unusable", "Alt+U", bool(reviewer_problem)),
+        ("Skip", "skip", "Alt+S", False),
     ]
-    for column, (title, action, disabled) in zip(st.columns(len(buttons)), buttons, strict=True):
+    columns = st.columns(len(buttons))
+    for column, (title, action, shortcut, disabled) in zip(columns, buttons, strict=True):
         column.button(
             title,
             key=f"review_{action}",
@@ -179,6 +180,7 @@ else:
             args=(context, action),
             disabled=disabled,
             width="stretch",
+            shortcut=shortcut,
         )
 
     st.subheader("Up next")
