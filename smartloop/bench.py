@@ -121,7 +121,7 @@ def quality(home: Path, truth: Path) -> dict[str, Any]:
             rows = con.execute("select item_id, cluster_id, text_key from dim_items").fetchall()
             cluster = {item: cluster_id for item, cluster_id, _ in rows}
             keys = {item: key for item, _, key in rows}
-            near = [(a, b) for a, b in _read_pairs(truth / "near_duplicates.csv") if a in keys]
+            near = [(a, b) for a, b, *_ in _read_pairs(truth / "near_duplicates.csv") if a in keys]
             # Only copies still similar enough after the edit are near duplicates to find.
             findable = [
                 (a, b) for a, b in near if shingle_jaccard(keys[a], keys[b]) >= NEAR_THRESHOLD
@@ -134,20 +134,30 @@ def quality(home: Path, truth: Path) -> dict[str, Any]:
 
 
 def label_issue_quality(home: Path, truth: Path) -> dict[str, Any]:
-    """Precision and recall of the flagged items against the planted label flips, for
-    smartloop's SQL and, when cleanlab is installed, for cleanlab's find_label_issues on
-    the same predicted probabilities."""
+    """Precision and recall of the flagged items against the wrong labels, for smartloop's
+    SQL and, when cleanlab is installed, for cleanlab's find_label_issues on the same
+    predicted probabilities.
+
+    The wrong labels are the planted label flips and, when the synthetic crowd labelled
+    part of the items (``truth/crowd.csv``), the crowd items whose consensus label differs
+    from the true one: those are label errors as real as a flip."""
     flips_file = truth / "label_flips.csv"
     if not flips_file.is_file():
         return {}
     with open(flips_file, encoding="utf-8", newline="") as fh:
-        planted = {row["item_id"] for row in csv.DictReader(fh)}
+        flips = {row["item_id"] for row in csv.DictReader(fh)}
+    crowd_file = truth / "crowd.csv"
+    crowd: dict[str, str] = {}
+    if crowd_file.is_file():
+        with open(crowd_file, encoding="utf-8", newline="") as fh:
+            crowd = {row["item_id"]: row["true_label"] for row in csv.DictReader(fh)}
     with duckdb.connect(str(paths.serving_path(home)), read_only=True) as con:
         tables = {
             row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()
         }
         if "fct_label_issues" not in tables:
             return {}
+        consensus = dict(con.execute("select item_id, label from fct_item_labels").fetchall())
         flagged = {row[0] for row in con.execute("select item_id from fct_label_issues").fetchall()}
         rows = con.execute(
             "select p.item_id, p.label, p.probability, i.given_label "
@@ -155,9 +165,16 @@ def label_issue_quality(home: Path, truth: Path) -> dict[str, Any]:
             "join fct_predictions as i using (item_id) "
             "where i.given_label is not null and i.is_trainable order by p.item_id, p.label"
         ).fetchall()
-    planted_scored = planted & {row[0] for row in rows}
+    crowd_labelled = [item for item in crowd if item in consensus]
+    crowd_wrong = {item for item in crowd_labelled if consensus[item] != crowd[item]}
+    planted_scored = (flips | crowd_wrong) & {row[0] for row in rows}
     figures: dict[str, Any] = {
-        "label_flips_planted": len(planted),
+        "label_flips_planted": len(flips),
+        "crowd_items": len(crowd),
+        "crowd_consensus_accuracy": (
+            1 - len(crowd_wrong) / len(crowd_labelled) if crowd_labelled else None
+        ),
+        "crowd_consensus_errors": len(crowd_wrong),
         **_precision_recall("label_issue", flagged, planted_scored),
     }
     try:
@@ -326,8 +343,9 @@ def write(rows: list[dict[str, Any]], out_dir: Path) -> None:
         "may run nodes side by side, so stages can add up to more than the build). Peak RSS is",
         "the dbt process's. Near-duplicate recall counts the planted edited copies whose",
         "character 5-gram Jaccard similarity to their original is still at least 0.8.",
-        "Label issues: precision and recall of fct_label_issues against the planted label",
-        "flips (1% uniform, 15% of one 2-way slice); cleanlab: its find_label_issues defaults",
+        "Label issues: precision and recall of fct_label_issues against the wrong labels: the",
+        "planted flips (1% uniform, 15% of one 2-way slice) and the crowd-labelled items whose",
+        "consensus is wrong; cleanlab: its find_label_issues defaults",
         "on the same out-of-sample probabilities. Planted slice rank: that slice's rank in",
         "rpt_failing_slices per split (None: not failing). Null false alarms: the share of",
         "runs with the errors shuffled within each split (slice_calibration) in which any",

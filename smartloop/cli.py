@@ -205,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = synth.generate(args.n, args.seed, Path(args.out))
         _echo(
             f"Wrote {summary.n_items:,} items to {summary.out_dir} ({summary.n_pii:,} with PII, "
-            f"{summary.n_near_duplicates:,} near and {summary.n_exact_duplicates:,} exact copies)."
+            f"{summary.n_near_duplicates:,} near and {summary.n_exact_duplicates:,} exact copies, "
+            f"{summary.n_label_flips:,} label flips, {summary.n_crowd_items:,} crowd-labelled, "
+            f"{summary.n_bad_rows:,} bad rows); what was planted is in "
+            f"{summary.out_dir / 'truth'}."
         )
         return 0
     if args.command == "bench":

@@ -1,10 +1,16 @@
 """Synthetic landing data with planted, recorded problems, for benchmarks and tests.
 
-``smartloop synth --n N --seed S --out DIR`` writes a landing folder in the contract
-(items in several batch files, one annotation per item) and a ``truth/`` folder with what
-was planted: the PII in each text, the near-duplicate copies and their originals, and the
-exact duplicates. Texts are short messages built from templates and a vocabulary with
-enough variety that a classifier is not trivially perfect.
+``smartloop synth --n N --seed S --out DIR`` writes a landing folder in the contract (items
+in several batch files; one label per item by annotator ``synth``, or three by a crowd of
+five annotators of varied accuracy for part of the items; bad rows of every quarantine
+reason in ``defects.csv`` files) and a ``truth/`` folder with what was planted: the PII in
+each text (every type the redaction detects), the near-duplicate copies (casing,
+punctuation, swapped or inserted words, changed URLs) and exact copies with their
+originals, the label flips (uniform, and concentrated in one 2-way slice), the crowd's
+items with their true labels, the annotators' accuracies, and the bad rows as
+``rpt_quarantine`` lists them. Texts are short messages built from templates and a
+vocabulary with enough variety that a classifier is not trivially perfect. The work is
+vectorised with numpy: a million items take seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +27,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-NAMES = ["alex", "sam", "maria", "li", "omar", "yuki", "ana", "john", "fatima", "ivan", "zoe"]
+NAMES = [
+    *("alex", "sam", "maria", "li", "omar", "yuki", "ana", "john", "fatima", "ivan", "zoe"),
+    *("priya", "tom", "chen", "lucas", "amara", "noah", "sofia", "kai", "leila", "ben"),
+]
 DOMAINS = ["example.com", "mail.example.org", "post.example.net", "inbox.example.io"]
 HAM_TEMPLATES = [
     "hey {name} are we still on for {day} at the {place}",
@@ -43,6 +54,11 @@ SPAM_TEMPLATES = [
     "subscribe and like for a chance to win a {prize}",
     "earn {n}00 a day from home, no experience needed {url}",
 ]
+URL_HOSTS = [
+    *("http://win.example.com", "https://promo.example.net", "www.deal.example.org"),
+    *("https://bit.example.co", "http://gifts.example.info"),
+]
+URL_PATHS = ["claim", "x", "offer", "prize/now", "go", "win", "free", "promo/2026"]
 WORDS = {
     "day": ["monday", "tuesday", "friday", "saturday", "sunday", "tonight", "tomorrow"],
     "place": ["cafe", "station", "gym", "office", "park", "library", "cinema", "beach"],
@@ -50,10 +66,10 @@ WORDS = {
     "adj": ["great", "awful", "amazing", "weird", "lovely", "boring", "brilliant", "fine"],
     "show": ["series", "match", "concert", "movie", "documentary", "game"],
     "prize": ["iphone", "gift card", "holiday", "car", "cash prize", "voucher"],
-    "url": ["http://win.example.com/claim", "https://promo.example.net/x", "www.deal.example.org"],
+    "url": [f"{host}/{path}" for host in URL_HOSTS for path in URL_PATHS],
     "year": ["2009", "2012", "2015", "2019", "2021"],
 }
-PII_TYPES = ["EMAIL", "PHONE", "CARD", "IBAN", "IP_ADDRESS", "HANDLE", "URL_SECRET"]
+PII_TYPES = ["EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "HANDLE", "URL_SECRET"]
 VIDEOS = ["psy", "katy_perry", "lmfao", "eminem", "shakira"]
 
 
@@ -102,6 +118,10 @@ def _pii_value(kind: str, rng: random.Random) -> str:
     if kind == "IBAN":
         bban = "".join(str(rng.randint(0, 9)) for _ in range(18))
         return iban_complete("DE", bban)
+    if kind == "SSN":
+        # area 001-899 without 666, group 01-99, serial 0001-9999 (the SSA's valid ranges)
+        area = rng.choice([rng.randint(1, 665), rng.randint(667, 899)])
+        return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
     if kind == "IP_ADDRESS":
         return ".".join(str(rng.randint(1, 254)) for _ in range(4))
     if kind == "HANDLE":
@@ -114,26 +134,42 @@ PII_LEADS = {
     "PHONE": "call me on",
     "CARD": "my card is",
     "IBAN": "send it to",
+    "SSN": "my ssn is",
     "IP_ADDRESS": "server at",
     "HANDLE": "follow",
     "URL_SECRET": "log in via",
 }
 
+# A link of the vocabulary (not a planted URL_SECRET): its host, then its path and query.
+_URL_RE = re.compile(r"((?:https?://|www\.)[^\s/?#]+)(\S*)")
 
-def _edit(text: str, rng: random.Random) -> str:
-    """A light edit of a message: casing, punctuation, a swapped or inserted word."""
+
+def _edit(text: str, rng: random.Random) -> tuple[str, str]:
+    """A light edit of a message and its kind: casing, punctuation, a swapped or inserted
+    word, or a changed URL (same host, another path or query).
+
+    >>> _edit("win now at https://promo.example.net/x", random.Random(10))
+    ('win now at https://promo.example.net/free?ref=2', 'url')
+    """
     words = text.split()
-    choice = rng.randrange(4)
+    links = [m for m in _URL_RE.finditer(text) if "token=" not in m.group(2)]
+    choice = rng.randrange(5 if links else 4)
     if choice == 0:
-        return text.upper() if rng.random() < 0.5 else text.capitalize()
+        return (text.upper() if rng.random() < 0.5 else text.capitalize()), "casing"
     if choice == 1:
-        return text + rng.choice(["!!", "?", " :)", "..."])
+        return text + rng.choice(["!!", "?", " :)", "..."]), "punctuation"
     if choice == 2 and len(words) > 3:
         i = rng.randrange(len(words) - 1)
         words[i], words[i + 1] = words[i + 1], words[i]
-        return " ".join(words)
+        return " ".join(words), "swap"
+    if choice == 4:
+        link = rng.choice(links)
+        tail = f"/{rng.choice(URL_PATHS)}"
+        if rng.random() < 0.5 or tail == link.group(2):
+            tail += f"?ref={rng.randint(1, 99)}"
+        return text[: link.start()] + link.group(1) + tail + text[link.end() :], "url"
     words.insert(rng.randrange(len(words) + 1), rng.choice(["really", "so", "just", "now"]))
-    return " ".join(words)
+    return " ".join(words), "insert"
 
 
 @dataclass
@@ -143,6 +179,9 @@ class SynthSummary:
     n_near_duplicates: int
     n_exact_duplicates: int
     out_dir: Path
+    n_label_flips: int = 0
+    n_crowd_items: int = 0
+    n_bad_rows: int = 0
 
 
 DEVICES = ["android", "iphone", "desktop"]
@@ -150,6 +189,99 @@ DEVICE_SHARES = [0.5, 0.3, 0.2]
 # The planted failing slice: a conjunction of two metadata columns (about 10% of the items).
 FLIP_SLICE = (("device", "android"), ("video", "katy_perry"))
 FLIP_SLICE_NAME = " AND ".join(f"{column} = {value}" for column, value in FLIP_SLICE)
+# The crowd that labels part of the items instead of 'synth': nominal accuracy of each.
+CROWD_ANNOTATORS = {
+    "crowd_a": 0.65,
+    "crowd_b": 0.75,
+    "crowd_c": 0.85,
+    "crowd_d": 0.90,
+    "crowd_e": 0.95,
+}
+# Bad rows, one kind after the other, in items/defects.csv and annotations/defects.csv; the
+# review and deletion kinds once each in reviews/defects.csv and deletions/defects.csv.
+BAD_ROW_KINDS = (
+    "malformed_row",
+    "missing_item_id",
+    "empty_text",
+    "unparseable_timestamp",
+    "conflicting_item_id",
+    "unknown_label",
+    "unknown_item",
+)
+ONCE_BAD_ROW_KINDS = ("missing_review_id", "invalid_action", "missing_deletion_target")
+ITEM_COLUMNS = ("item_id", "text", "video", "device", "author", "created_at")
+
+
+def _messages(
+    ids: list[str],
+    is_spam: np.ndarray,
+    roles: np.ndarray,
+    rng: random.Random,
+    nprng: np.random.Generator,
+) -> tuple[list[str], list[tuple], list[tuple], list[tuple]]:
+    """The texts (originals from templates, some with PII; near and exact copies of earlier
+    originals, which take their original's class in ``is_spam``) and the truth rows."""
+    originals = np.flatnonzero(roles == 0)
+    copies = np.flatnonzero(roles != 0)
+    # each copy repeats an original landed before it (originals[0] is item 0)
+    landed_before = np.searchsorted(originals, copies)
+    sources = originals[(nprng.random(len(copies)) * landed_before).astype(np.int64)]
+    is_spam[copies] = is_spam[sources]
+    m = len(originals)
+    templates = HAM_TEMPLATES + SPAM_TEMPLATES
+    template = np.where(
+        is_spam[originals],
+        len(HAM_TEMPLATES) + nprng.integers(len(SPAM_TEMPLATES), size=m),
+        nprng.integers(len(HAM_TEMPLATES), size=m),
+    )
+    fill = {
+        key: np.asarray(values, dtype=object)[nprng.integers(len(values), size=m)].tolist()
+        for key, values in WORDS.items()
+    }
+    names = np.asarray(NAMES, dtype=object)[nprng.integers(len(NAMES), size=m)].tolist()
+    numbers = nprng.integers(2, 61, size=m).tolist()
+    texts = [
+        templates[t].format(
+            name=name, n=number, day=day, place=place, thing=thing, adj=adj, show=show,
+            prize=prize, url=url, year=year,
+        )
+        for t, name, number, day, place, thing, adj, show, prize, url, year in zip(
+            template.tolist(), names, numbers, fill["day"], fill["place"], fill["thing"],
+            fill["adj"], fill["show"], fill["prize"], fill["url"], fill["year"], strict=True,
+        )
+    ]  # fmt: skip
+    pii_rows = []
+    pii_kinds = nprng.integers(len(PII_TYPES), size=m)
+    for j in np.flatnonzero(nprng.random(m) < 0.10).tolist():
+        kind = PII_TYPES[pii_kinds[j]]
+        texts[j] = f"{texts[j]} {PII_LEADS[kind]} {_pii_value(kind, rng)}"
+        pii_rows.append((ids[originals[j]], kind))
+    out = np.empty(len(ids), dtype=object)
+    out[originals] = texts
+    near_rows, exact_rows = [], []
+    for i, source, role in zip(
+        copies.tolist(), sources.tolist(), roles[copies].tolist(), strict=True
+    ):
+        if role == 1:
+            out[i], kind = _edit(out[source], rng)
+            near_rows.append((ids[source], ids[i], kind))
+        else:
+            out[i] = out[source]
+            exact_rows.append((ids[source], ids[i]))
+    return out.tolist(), pii_rows, near_rows, exact_rows
+
+
+def _crowd(
+    true_spam: np.ndarray, nprng: np.random.Generator, per_item: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``per_item`` distinct crowd annotators per item and the label each gives (right with
+    its nominal accuracy against the true label): (annotator index, says spam, is right),
+    each of shape (items, per_item)."""
+    accuracy = np.array(list(CROWD_ANNOTATORS.values()))
+    chosen = np.argsort(nprng.random((len(true_spam), len(accuracy))), axis=1)[:, :per_item]
+    right = nprng.random(chosen.shape) < accuracy[chosen]
+    says_spam = np.where(right, true_spam[:, None], ~true_spam[:, None])
+    return chosen, says_spam, right
 
 
 def generate(
@@ -160,69 +292,59 @@ def generate(
     n_batches: int = 5,
     flip_rate: float = 0.01,
     slice_flip_rate: float = 0.15,
+    crowd_share: float = 0.1,
+    crowd_per_item: int = 3,
+    bad_row_share: float = 0.002,
 ) -> SynthSummary:
-    """Write ``n`` items (with planted PII, duplicates and label flips) as landing data.
+    """Write ``n`` items (with planted PII, duplicates, label flips, a crowd and bad rows) as
+    landing data, and what was planted in ``truth/``.
 
     Label flips: ``flip_rate`` of all items get the other label, chosen uniformly, and
     ``slice_flip_rate`` of the other items of one slice (``device = android AND video =
     katy_perry``, :data:`FLIP_SLICE`) as well, so a model's error rate there is about that
     much higher. ``truth/label_flips.csv`` records every flip with the true label and its kind
-    (uniform or slice). ``slice_flip_rate=0`` plants no failing slice.
+    (uniform or slice). ``slice_flip_rate=0`` plants no failing slice. Every item has one
+    label by annotator ``synth`` (``annotations/labels.parquet``) except ``crowd_share`` of
+    the items, drawn from the unflipped ones: ``crowd_per_item`` of the annotators of
+    :data:`CROWD_ANNOTATORS` label each (``annotations/crowd.csv``), right with their
+    accuracy against the true label (``truth/crowd.csv``, ``truth/annotators.csv``).
+    ``bad_row_share`` of ``n`` (at least one of each kind) are bad rows of every quarantine
+    reason in files of their own (``defects.csv`` in each folder, read after the batches);
+    ``truth/bad_rows.csv`` lists them as ``rpt_quarantine`` will.
     """
     rng = random.Random(seed)
     nprng = np.random.default_rng(seed)
     out_dir = Path(out_dir)
     for sub in ("items", "annotations", "truth"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    ids = [f"s{seed}-{i:08d}" for i in range(n)]
     is_spam = nprng.random(n) < 0.45
     roles = nprng.choice(3, size=n, p=[0.90, 0.06, 0.04])  # original, near copy, exact copy
-    roles[0] = 0
-    texts: list[str] = []
-    pii_rows: list[tuple[str, str]] = []
-    near_rows: list[tuple[str, str]] = []
-    exact_rows: list[tuple[str, str]] = []
-    ids = [f"s{seed}-{i:08d}" for i in range(n)]
-    originals: list[int] = []
-    for i in range(n):
-        if roles[i] and originals:
-            source = originals[rng.randrange(len(originals))]
-            if roles[i] == 1:
-                texts.append(_edit(texts[source], rng))
-                near_rows.append((ids[source], ids[i]))
-            else:
-                texts.append(texts[source])
-                exact_rows.append((ids[source], ids[i]))
-            is_spam[i] = is_spam[source]
-            continue
-        template = rng.choice(SPAM_TEMPLATES if is_spam[i] else HAM_TEMPLATES)
-        fill = {key: rng.choice(values) for key, values in WORDS.items()}
-        text = template.format(name=rng.choice(NAMES), n=rng.randint(2, 60), **fill)
-        if rng.random() < 0.10:
-            kind = rng.choice(PII_TYPES)
-            text = f"{text} {PII_LEADS[kind]} {_pii_value(kind, rng)}"
-            pii_rows.append((ids[i], kind))
-        texts.append(text)
-        originals.append(i)
+    roles[:1] = 0
+    texts, pii_rows, near_rows, exact_rows = _messages(ids, is_spam, roles, rng, nprng)
     videos = nprng.choice(VIDEOS, size=n)
     devices = nprng.choice(DEVICES, size=n, p=DEVICE_SHARES)
-    authors = [f"user {k}" for k in nprng.integers(0, max(2, n // 20), size=n)]
+    authors = [f"user {k}" for k in nprng.integers(0, max(2, n // 20), size=n).tolist()]
     boundaries = np.linspace(0, n, n_batches + 1).astype(int)
-    for batch in range(n_batches):
-        lo, hi = boundaries[batch], boundaries[batch + 1]
-        with open(
-            out_dir / "items" / f"batch_{batch:03d}.csv", "w", encoding="utf-8", newline=""
-        ) as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["item_id", "text", "video", "device", "author", "created_at"])
-            for i in range(lo, hi):
-                created_at = f"2026-01-{1 + batch:02d}T12:00:00"
-                writer.writerow([ids[i], texts[i], videos[i], devices[i], authors[i], created_at])
+    batch = np.searchsorted(boundaries[1:], np.arange(n), side="right")
+    created_at = (
+        np.datetime64("2026-01-01T00:00:00")
+        + (batch * 86_400 + nprng.integers(0, 86_400, size=n)).astype("timedelta64[s]")
+    ).astype(str)
+    columns = (ids, texts, videos.tolist(), devices.tolist(), authors, created_at.tolist())
+    rows = list(zip(*columns, strict=True))
+    for b in range(n_batches):
+        _write_csv(
+            out_dir / "items" / f"batch_{b:03d}.csv",
+            ITEM_COLUMNS,
+            rows[boundaries[b] : boundaries[b + 1]],
+        )
+
     true_labels = np.where(is_spam, "spam", "ham")
     uniform_flips = nprng.choice(n, size=round(n * flip_rate), replace=False)
-    columns = {"video": videos, "device": devices}
     in_slice = np.ones(n, dtype=bool)
     for column, value in FLIP_SLICE:
-        in_slice &= columns[column] == value
+        in_slice &= {"video": videos, "device": devices}[column] == value
     candidates = np.setdiff1d(np.flatnonzero(in_slice), uniform_flips)
     slice_flips = nprng.choice(
         candidates, size=round(len(candidates) * slice_flip_rate), replace=False
@@ -232,32 +354,162 @@ def generate(
     labels[flipped] = np.where(true_labels[flipped] == "spam", "ham", "spam")
     flip_rows = [(ids[i], true_labels[i], labels[i], "uniform") for i in sorted(uniform_flips)]
     flip_rows += [(ids[i], true_labels[i], labels[i], "slice") for i in sorted(slice_flips)]
+
+    # The crowd labels part of the unflipped items; every other item keeps its one label.
+    is_flipped = np.zeros(n, dtype=bool)
+    is_flipped[flipped] = True
+    unflipped = np.flatnonzero(~is_flipped)
+    crowd = np.sort(
+        nprng.choice(unflipped, size=min(len(unflipped), round(n * crowd_share)), replace=False)
+    )
+    chosen, says_spam, right = _crowd(is_spam[crowd], nprng, crowd_per_item)
+    names = np.array(list(CROWD_ANNOTATORS))
+    annotated_at = (
+        np.datetime64("2026-01-10T00:00:00")
+        + nprng.integers(0, 14 * 86_400, size=chosen.shape).astype("timedelta64[s]")
+    ).astype(str)
+    crowd_ids = np.asarray(ids, dtype=object)[crowd]
+    _write_csv(
+        out_dir / "annotations" / "crowd.csv",
+        ("item_id", "label", "annotator_id", "annotated_at"),
+        zip(
+            np.repeat(crowd_ids, crowd_per_item).tolist(),
+            np.where(says_spam, "spam", "ham").ravel().tolist(),
+            names[chosen].ravel().tolist(),
+            annotated_at.ravel().tolist(),
+            strict=True,
+        ),
+    )
+    synth_labelled = np.ones(n, dtype=bool)
+    synth_labelled[crowd] = False
     pq.write_table(
         pa.table(
             {
-                "item_id": pa.array(ids),
-                "label": pa.array(labels.tolist()),
-                "annotator_id": pa.array(["synth"] * n),
+                "item_id": pa.array(np.asarray(ids, dtype=object)[synth_labelled].tolist()),
+                "label": pa.array(labels[synth_labelled].tolist()),
+                "annotator_id": pa.array(["synth"] * int(synth_labelled.sum())),
             }
         ),
         out_dir / "annotations" / "labels.parquet",
     )
+    given = np.bincount(chosen.ravel(), minlength=len(names))
+    correct = np.bincount(chosen.ravel(), weights=right.ravel(), minlength=len(names))
+    annotator_rows = [
+        (name, accuracy, round(float(correct[a] / given[a]), 4) if given[a] else "", int(given[a]))
+        for a, (name, accuracy) in enumerate(CROWD_ANNOTATORS.items())
+    ]
+
+    bad_rows = _write_bad_rows(out_dir, seed, ids, texts, nprng, bad_row_share)
+
     truth = out_dir / "truth"
-    for name, rows, header in (
+    for name, truth_rows, header in (
         ("pii.csv", pii_rows, ("item_id", "pii_type")),
-        ("near_duplicates.csv", near_rows, ("original_item_id", "item_id")),
+        ("near_duplicates.csv", near_rows, ("original_item_id", "item_id", "edit")),
         ("exact_duplicates.csv", exact_rows, ("original_item_id", "item_id")),
         ("label_flips.csv", flip_rows, ("item_id", "true_label", "given_label", "kind")),
-    ):
-        with open(truth / name, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-    summary = SynthSummary(n, len(pii_rows), len(near_rows), len(exact_rows), out_dir)
+        ("crowd.csv", zip(crowd_ids.tolist(), true_labels[crowd].tolist(), strict=True),
+         ("item_id", "true_label")),
+        ("annotators.csv", annotator_rows,
+         ("annotator_id", "accuracy", "realised_accuracy", "n_annotations")),
+        ("bad_rows.csv", bad_rows, ("source_file", "source_row_number", "reason_code")),
+    ):  # fmt: skip
+        _write_csv(truth / name, header, truth_rows)
+    summary = SynthSummary(
+        n,
+        len(pii_rows),
+        len(near_rows),
+        len(exact_rows),
+        out_dir,
+        n_label_flips=len(flip_rows),
+        n_crowd_items=len(crowd),
+        n_bad_rows=len(bad_rows),
+    )
     (truth / "summary.json").write_text(
         json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in summary.__dict__.items()})
     )
     return summary
+
+
+def _write_bad_rows(
+    out_dir: Path,
+    seed: int,
+    ids: list[str],
+    texts: list[str],
+    nprng: np.random.Generator,
+    share: float,
+) -> list[tuple[str, int, str]]:
+    """Bad rows of every quarantine reason in ``defects.csv`` files (sorted after the batches,
+    so a re-landed item_id conflicts with its first version); returns (source_file,
+    source_row_number, reason_code) numbered as the landing reader numbers CSV rows (data
+    rows from 1)."""
+    n_main = max(len(BAD_ROW_KINDS), round(share * len(ids)))
+    # accepted items the bad rows point at: re-landed with other text, or labelled wrongly
+    targets = nprng.choice(len(ids), size=min(len(ids), n_main + 2), replace=False).tolist()
+    item_rows: list[tuple] = []
+    annotation_rows: list[tuple] = []
+    truth: list[tuple[str, int, str]] = []
+    quarantined_ids: list[str] = []
+    for k in range(n_main):
+        kind = BAD_ROW_KINDS[k % len(BAD_ROW_KINDS)]
+        bad_id = f"s{seed}-bad-{k:06d}"
+        target = targets[k]
+        row = [bad_id, f"landed again {texts[target]}", "psy", "iphone", "user 0",
+               "2026-01-31T08:00:00"]  # fmt: skip
+        if kind in ("unknown_label", "unknown_item"):
+            if kind == "unknown_label":
+                annotation = (ids[target], ("", "promo", "Spam!")[k % 3], "synth", "")
+            else:
+                gone = (
+                    quarantined_ids[k % len(quarantined_ids)]
+                    if k % 2 and quarantined_ids
+                    else f"s{seed}-gone-{k}"
+                )
+                annotation = (gone, "spam", "synth", "")
+            annotation_rows.append(annotation)
+            truth.append(("annotations/defects.csv", len(annotation_rows), kind))
+            continue
+        if kind == "malformed_row":
+            row.append("an extra field")
+        elif kind == "missing_item_id":
+            row[0] = ""
+        elif kind == "empty_text":
+            row[1] = ("", "   ", "<br />", "<p> </p>")[k % 4]
+        elif kind == "unparseable_timestamp":
+            row[5] = ("yesterday at noon", "not a date", "2026-13-45")[k % 3]
+        else:  # conflicting_item_id: an accepted item_id again, with other text
+            row[0] = ids[target]
+        if kind != "conflicting_item_id" and row[0]:
+            quarantined_ids.append(row[0])
+        item_rows.append(tuple(row))
+        truth.append(("items/defects.csv", len(item_rows), kind))
+    _write_csv(out_dir / "items" / "defects.csv", ITEM_COLUMNS, item_rows)
+    _write_csv(
+        out_dir / "annotations" / "defects.csv",
+        ("item_id", "label", "annotator_id", "annotated_at"),
+        annotation_rows,
+    )
+    for sub in ("reviews", "deletions"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    reviewed = ids[targets[-1]]
+    _write_csv(
+        out_dir / "reviews" / "defects.csv",
+        ("review_id", "item_id", "action", "label", "reviewer", "reason", "created_at"),
+        [
+            ("", reviewed, "confirm", "", "rita", "", "2026-02-01T09:00:00"),
+            (f"s{seed}-review-1", reviewed, "approve", "", "rita", "", "2026-02-01T09:05:00"),
+        ],
+    )
+    truth += [
+        ("reviews/defects.csv", 1, "missing_review_id"),
+        ("reviews/defects.csv", 2, "invalid_action"),
+    ]
+    _write_csv(
+        out_dir / "deletions" / "defects.csv",
+        ("item_id", "pseudonym", "requested_at", "reason"),
+        [("", "", "2026-02-02T10:00:00", "forget me")],
+    )
+    truth.append(("deletions/defects.csv", 1, "missing_deletion_target"))
+    return sorted(truth)
 
 
 CROWD_LABELS = ("negative", "neutral", "positive")
@@ -363,7 +615,7 @@ def write_crowd(
     return realised
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple]) -> None:
+def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)

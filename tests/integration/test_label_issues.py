@@ -18,8 +18,9 @@ def test_planted_flips_are_found_at_least_as_well_as_by_cleanlab(synthetic_build
     home, truth = synthetic_build["home"], synthetic_build["landing"] / "truth"
     figures = bench.label_issue_quality(home, truth)
     print(figures)
-    # 1% of 5,000 flipped uniformly, 15% of the rest of the planted slice
-    assert figures["label_flips_planted"] == 121
+    # 1% of 5,000 flipped uniformly, 15% of the rest of the planted slice (the generator draws
+    # the metadata vectorised since the 1M-items speed-up, so the slice holds other items)
+    assert figures["label_flips_planted"] == 124
     assert figures["label_issue_precision"] >= figures["cleanlab_label_issue_precision"]
     assert figures["label_issue_recall"] >= figures["cleanlab_label_issue_recall"]
     assert figures["label_issue_precision"] >= 0.9
