@@ -19,7 +19,7 @@ import csv
 import json
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,7 +334,7 @@ def generate(
     columns = (ids, texts, videos.tolist(), devices.tolist(), authors, created_at.tolist())
     rows = list(zip(*columns, strict=True))
     for b in range(n_batches):
-        _write_csv(
+        write_csv(
             out_dir / "items" / f"batch_{b:03d}.csv",
             ITEM_COLUMNS,
             rows[boundaries[b] : boundaries[b + 1]],
@@ -369,7 +369,7 @@ def generate(
         + nprng.integers(0, 14 * 86_400, size=chosen.shape).astype("timedelta64[s]")
     ).astype(str)
     crowd_ids = np.asarray(ids, dtype=object)[crowd]
-    _write_csv(
+    write_csv(
         out_dir / "annotations" / "crowd.csv",
         ("item_id", "label", "annotator_id", "annotated_at"),
         zip(
@@ -413,7 +413,7 @@ def generate(
          ("annotator_id", "accuracy", "realised_accuracy", "n_annotations")),
         ("bad_rows.csv", bad_rows, ("source_file", "source_row_number", "reason_code")),
     ):  # fmt: skip
-        _write_csv(truth / name, header, truth_rows)
+        write_csv(truth / name, header, truth_rows)
     summary = SynthSummary(
         n,
         len(pii_rows),
@@ -482,8 +482,8 @@ def _write_bad_rows(
             quarantined_ids.append(row[0])
         item_rows.append(tuple(row))
         truth.append(("items/defects.csv", len(item_rows), kind))
-    _write_csv(out_dir / "items" / "defects.csv", ITEM_COLUMNS, item_rows)
-    _write_csv(
+    write_csv(out_dir / "items" / "defects.csv", ITEM_COLUMNS, item_rows)
+    write_csv(
         out_dir / "annotations" / "defects.csv",
         ("item_id", "label", "annotator_id", "annotated_at"),
         annotation_rows,
@@ -491,7 +491,7 @@ def _write_bad_rows(
     for sub in ("reviews", "deletions"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     reviewed = ids[targets[-1]]
-    _write_csv(
+    write_csv(
         out_dir / "reviews" / "defects.csv",
         ("review_id", "item_id", "action", "label", "reviewer", "reason", "created_at"),
         [
@@ -503,7 +503,7 @@ def _write_bad_rows(
         ("reviews/defects.csv", 1, "missing_review_id"),
         ("reviews/defects.csv", 2, "invalid_action"),
     ]
-    _write_csv(
+    write_csv(
         out_dir / "deletions" / "defects.csv",
         ("item_id", "pseudonym", "requested_at", "reason"),
         [("", "", "2026-02-02T10:00:00", "forget me")],
@@ -587,13 +587,13 @@ def write_crowd(
             given[a] += 1
             at = start + np.timedelta64(int(i * 60 + a), "s")
             annotation_rows.append((item_id, f"annotator_{a + 1}", labels[label], str(at)))
-    _write_csv(out_dir / "items" / "items.csv", ("item_id", "text"), item_rows)
-    _write_csv(
+    write_csv(out_dir / "items" / "items.csv", ("item_id", "text"), item_rows)
+    write_csv(
         out_dir / "annotations" / "crowd.csv",
         ("item_id", "annotator_id", "label", "annotated_at"),
         annotation_rows,
     )
-    _write_csv(
+    write_csv(
         out_dir / "label_schema.csv",
         ("label", "description", "is_active", "replaced_by"),
         [(label, f"The text is {label}.", "true", "") for label in labels],
@@ -601,13 +601,13 @@ def write_crowd(
     (out_dir / "smartloop.yml").write_text(
         "label_schema_file: label_schema.csv\n", encoding="utf-8"
     )
-    _write_csv(
+    write_csv(
         out_dir / "truth" / "labels.csv",
         ("item_id", "label"),
         [(f"crowd-{i:06d}", labels[int(k)]) for i, k in enumerate(truth)],
     )
     realised = {f"annotator_{a + 1}": float(correct[a] / given[a]) for a in range(len(accuracies))}
-    _write_csv(
+    write_csv(
         out_dir / "truth" / "annotators.csv",
         ("annotator_id", "accuracy", "realised_accuracy"),
         [(name, accuracies[a], realised[name]) for a, name in enumerate(realised)],
@@ -615,7 +615,9 @@ def write_crowd(
     return realised
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """A CSV file with a header row, its folder made if needed (landing data, truth files)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)

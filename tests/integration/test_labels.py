@@ -21,14 +21,6 @@ def read_truth(path: Path) -> dict[str, str]:
         return {row["item_id"]: row["label"] for row in csv.DictReader(fh)}
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-
-
 @pytest.fixture(scope="module")
 def crowd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, float]]:
     """2,000 items, each labelled by 3 of 5 annotators of accuracy 0.55 to 0.95, 3 labels."""
@@ -106,7 +98,7 @@ def revised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     confirmed_item, unusable_item = sorted(first)[1], sorted(first)[2]
     out["confirmed"] = (confirmed_item, first[confirmed_item])
     out["unusable"] = unusable_item
-    write_csv(
+    synth.write_csv(
         landing / "reviews" / "review_0001.csv",
         ["review_id", "item_id", "label", "action", "reviewer", "reason", "created_at"],
         [
@@ -155,7 +147,7 @@ def revised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     )
 
     # 'neutral' is renamed 'indifferent': every neutral annotation now maps to it
-    write_csv(
+    synth.write_csv(
         landing / "label_schema.csv",
         ["label", "description", "is_active", "replaced_by"],
         [
@@ -176,7 +168,7 @@ def revised(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     )
     out["serving_before_cycle"] = paths.serving_path(home).read_bytes()
 
-    write_csv(
+    synth.write_csv(
         landing / "label_schema.csv",
         ["label", "description", "is_active", "replaced_by"],
         [
@@ -283,13 +275,13 @@ def test_weighted_reviews_and_every_annotation_round(tmp_path: Path) -> None:
         rows = list(csv.DictReader(fh))
     # annotator_1 labels its first ten items again, later: a second round
     again = [row for row in rows if row["annotator_id"] == "annotator_1"][:10]
-    write_csv(
+    synth.write_csv(
         landing / "annotations" / "round_2.csv",
         ["item_id", "annotator_id", "label", "annotated_at"],
         [[row["item_id"], "annotator_1", row["label"], "2026-06-01T00:00:00"] for row in again],
     )
     item = rows[0]["item_id"]
-    write_csv(
+    synth.write_csv(
         landing / "reviews" / "r.csv",
         ["review_id", "item_id", "label", "action", "reviewer", "reason", "created_at"],
         [["r1", item, "positive", "relabel", "rita", "checked", "2026-07-01T00:00:00"]],
