@@ -7,7 +7,7 @@ HOME_DIR ?= .smartloop
 export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo build app test test-unit lint format docs bench clean
+.PHONY: demo build app test test-unit stress lint format docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: $(VENV)/.installed
 test-unit: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/unit tests/app -m "not dbt"
 
+## stress: 200 review saves and app reads while 20 builds run (~10 minutes; not part of test)
+stress: $(VENV)/.installed
+	$(BIN)/python -m pytest -m stress tests/stress -s
+
 ## lint: sqlfluff (dbt templater) on the SQL, ruff on the Python
 lint: $(VENV)/.installed
 	mkdir -p $(HOME_DIR)/lint
@@ -53,6 +57,10 @@ docs: $(VENV)/.installed
 clean:
 	rm -rf $(HOME_DIR) target logs .pytest_cache .ruff_cache
 
-## bench: build synthetic data of 10k, 100k and 1M items and write bench/results.md (not part of test)
-bench: $(VENV)/.installed
-	$(BIN)/smartloop bench --sizes $(or $(SIZES),10000,100000,1000000)
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	touch $@
+
+## bench: build synthetic data of 10k, 100k and 1M items, compare with cleanlab's Datalab at 100k, write bench/results.md (not part of test)
+bench: $(VENV)/.installed-bench
+	$(BIN)/smartloop bench --sizes $(or $(SIZES),10000,100000,1000000) --with-cleanlab

@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     p_bench.add_argument("--seed", type=int, default=7)
     p_bench.add_argument("--work", default="/tmp/smartloop-bench", help="scratch folder")
     p_bench.add_argument("--out", default="bench", help="folder for results.json and results.md")
+    p_bench.add_argument(
+        "--with-cleanlab",
+        action="store_true",
+        help=f"also run cleanlab's Datalab on the same inputs at sizes up to "
+        f"{bench.DATALAB_MAX_ITEMS:,} (needs the bench extra)",
+    )
 
     p_export = commands.add_parser(
         "export", help="write one split's trainable items as Parquet with a dataset card"
@@ -218,10 +224,17 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"--sizes takes whole numbers separated by commas, got {args.sizes!r}.")
         try:
             bench.run(
-                sizes, seed=args.seed, work_dir=Path(args.work), out_dir=Path(args.out), echo=_echo
+                sizes,
+                seed=args.seed,
+                work_dir=Path(args.work),
+                out_dir=Path(args.out),
+                with_cleanlab=args.with_cleanlab,
+                echo=_echo,
             )
         except BuildError as exc:
             return _fail(f"bench build failed: {exc}")
+        except bench.BenchError as exc:
+            return _fail(str(exc))
         _echo(f"Results in {Path(args.out) / 'results.md'}")
         return 0
     home = paths.home_dir(args.home)

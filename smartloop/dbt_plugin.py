@@ -11,6 +11,7 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
+from dbt_common.invocation import get_invocation_id
 from duckdb import DuckDBPyConnection
 from duckdb.sqltypes import VARCHAR
 
@@ -19,7 +20,6 @@ from smartloop.landing import (
     LANDING_ERROR_PREFIX,
     LandingError,
     empty_landing_table,
-    list_landing_files,
     read_label_schema,
     read_landing,
 )
@@ -30,13 +30,17 @@ from smartloop.text import clean_text_arrow
 class Plugin(BasePlugin):
     """Loads landing folders and registers ``smartloop_clean_text`` on every connection.
 
-    dbt resolves a source each time a node renders it; the parsed table is kept for the
-    life of the dbt process and reused while no landing file changed, so a build reads each
-    file once however many models and tests use the source.
+    dbt resolves a source each time a node renders it, and each time dbt-duckdb replaces the
+    source's table. The first read of a source in a dbt invocation is therefore kept and
+    returned for the rest of that invocation: a build reads each file once however many
+    models and tests use the source, and every model and test of one build sees the same
+    files. Re-reading instead would let a file that lands mid-build (a review saved by the
+    dashboard) reach the views and the marts built after it but not the tables built before
+    it, so one published build would disagree with itself (or a reconciliation test fail).
     """
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        self._cache: dict[tuple[str, str, str], tuple[tuple, Any]] = {}
+        self._cache: dict[tuple[str, str, str], tuple[str, Any]] = {}
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         # Empty landing tables exist from the start (unit tests read their columns before
@@ -78,11 +82,7 @@ class Plugin(BasePlugin):
         kind = source_config.get("landing_kind")
         if kind == "label_schema":
             path = source_config.get("label_schema_file")
-            return self._cached(
-                ("label_schema", "", str(path)),
-                [Path(path)] if path else [],
-                lambda: read_label_schema(path),
-            )
+            return self._cached(("label_schema", "", str(path)), lambda: read_label_schema(path))
         landing_dir = source_config.get("landing_dir")
         if not kind or not landing_dir:
             raise ValueError(
@@ -91,16 +91,14 @@ class Plugin(BasePlugin):
             )
         if not Path(landing_dir).is_dir():
             raise LandingError(f"landing folder {Path(landing_dir).resolve()} does not exist.")
-        files = list_landing_files(Path(landing_dir), kind)
-        return self._cached(
-            (kind, str(landing_dir), ""), files, lambda: read_landing(landing_dir, kind)
-        )
+        return self._cached((kind, str(landing_dir), ""), lambda: read_landing(landing_dir, kind))
 
-    def _cached(self, key: tuple[str, str, str], files: list[Path], read: Any) -> Any:
-        signature = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    def _cached(self, key: tuple[str, str, str], read: Any) -> Any:
+        """The table ``read`` returned at the first load of ``key`` in this dbt invocation."""
+        invocation_id = get_invocation_id()
         hit = self._cache.get(key)
-        if hit is not None and hit[0] == signature:
+        if hit is not None and hit[0] == invocation_id:
             return hit[1]
         table = read()
-        self._cache[key] = (signature, table)
+        self._cache[key] = (invocation_id, table)
         return table

@@ -77,7 +77,9 @@ class TrainingSettings:
         return json.dumps({**values, "classifier": "LogisticRegression"}, sort_keys=True)
 
 
-def _features(items: pd.DataFrame, settings: TrainingSettings) -> sparse.csr_matrix | np.ndarray:
+def features(items: pd.DataFrame, settings: TrainingSettings) -> sparse.csr_matrix | np.ndarray:
+    """The classifier's input for every row of ``items`` (``smartloop bench`` gives cleanlab's
+    Datalab the same representation)."""
     if settings.embedding_column:
         return _embeddings(items, settings.embedding_column)
     texts = items["text"].fillna("").astype(str).to_numpy()
@@ -162,7 +164,7 @@ def train_and_score(
     classes = sorted({str(label) for label in labels[trainable]})
     if len(items) == 0 or len(classes) < 2:
         return empty_output()
-    features = _features(items, settings)
+    matrix = features(items, settings)
 
     oof_rows = np.flatnonzero(trainable & np.isin(split, ["train", "validation"]))
     final_train = np.flatnonzero(trainable & (split == "train"))
@@ -180,12 +182,12 @@ def train_and_score(
         ):
             fit_rows, held_rows = oof_rows[fit_idx], oof_rows[held_idx]
             probabilities[held_rows] = _fit_predict(
-                features, labels, fit_rows, held_rows, classes, settings
+                matrix, labels, fit_rows, held_rows, classes, settings
             )
             fold_of[held_rows] = fold
     rest = np.flatnonzero(fold_of < 0)
     if len(rest):
-        probabilities[rest] = _fit_predict(features, labels, final_train, rest, classes, settings)
+        probabilities[rest] = _fit_predict(matrix, labels, final_train, rest, classes, settings)
 
     n = len(items)
     k = len(classes)

@@ -1,0 +1,111 @@
+"""The benchmark's pure parts: duplicate pair precision and recall, and the 1% batch writer."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from smartloop import bench, synth
+
+KEYS = {
+    "a": "hello world again and again",
+    "b": "hello world again and again!",  # 0.8+ similar to a
+    "c": "a completely different message",
+    "d": "a completely different message",  # identical to c, not planted
+    "e": "nothing like the others at all",
+    "f": "also nothing like the rest",
+}
+
+# (groups, planted pairs, findable pairs, precision, recall): one case per line
+CASES = [
+    ({"a": 1, "b": 1, "c": 2, "d": 2, "e": 3, "f": 4}, [("a", "b")], [("a", "b")], 1.0, 1.0),
+    ({"a": 1, "b": 2, "c": 3, "d": 3, "e": 4, "f": 5}, [("a", "b")], [("a", "b")], 1.0, 0.0),
+    ({"a": 1, "b": 1, "c": 1, "d": 1, "e": 2, "f": 3}, [("a", "b")], [("a", "b")], 2 / 6, 1.0),
+    ({"a": 1, "b": 2, "c": 3, "d": 4, "e": 1, "f": 1}, [("a", "e"), ("e", "f")], [], 1.0, None),
+    ({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}, [("a", "b")], [("a", "b")], None, 0.0),
+]
+
+
+@pytest.mark.parametrize(("groups", "planted", "findable", "precision", "recall"), CASES)
+def test_pair_precision_and_recall(groups, planted, findable, precision, recall) -> None:
+    found = bench.pair_precision(groups, KEYS, planted)
+    if precision is None:
+        assert found["precision"] is None
+    else:
+        assert found["precision"] == pytest.approx(precision)
+        assert found["pairs_checked"] == found["pairs_found"]  # few pairs: all checked
+    assert bench.pair_recall(groups, findable) == recall
+
+
+def test_pair_precision_samples_large_groups_deterministically() -> None:
+    keys = {f"x{i}": hashlib.md5(str(i).encode()).hexdigest() for i in range(300)}
+    groups = {item: 0 for item in keys}  # 44,850 pairs in one group
+    planted = [("x0", "x1"), ("x1", "x2")]
+    first = bench.pair_precision(groups, keys, planted, max_pairs=2_000, seed=3)
+    again = bench.pair_precision(
+        dict(reversed(groups.items())), keys, planted, max_pairs=2_000, seed=3
+    )
+    assert first == again
+    assert first["pairs_found"] == 300 * 299 // 2
+    assert first["pairs_checked"] == 2_000
+    assert 0.0 <= first["precision"] < 0.05
+
+
+def test_planted_duplicates_keep_exact_copies_and_similar_edits(tmp_path: Path) -> None:
+    for name, rows in (
+        ("near_duplicates.csv", [("a", "b"), ("a", "e")]),
+        ("exact_duplicates.csv", [("c", "d"), ("c", "missing")]),
+    ):
+        with open(tmp_path / name, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([("original_item_id", "item_id"), *rows])
+    planted, findable = bench.planted_duplicates(tmp_path, KEYS)
+    assert planted == [("a", "b"), ("a", "e"), ("c", "d")]
+    assert findable == [("a", "b"), ("c", "d")]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_write_increment_adds_one_percent_of_new_labelled_items(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    synth.generate(400, 7, landing)
+    written = bench.write_increment(landing, share=0.01, seed=7)
+
+    items_file, annotations_file = Path(written["items_file"]), Path(written["annotations_file"])
+    assert sorted((landing / "items").iterdir())[-1] == items_file  # read after the others
+    assert sorted((landing / "annotations").iterdir())[-1] == annotations_file
+    new_items = _rows(items_file)
+    assert written["n_items"] == written["n_annotations"] == len(new_items) == 4
+    old_items = {
+        row["item_id"]: row
+        for path in sorted((landing / "items").glob("batch_00?.csv"))
+        for row in _rows(path)
+    }
+    old_labels = dict(
+        zip(*pq.read_table(landing / "annotations" / "labels.parquet", columns=["item_id", "label"])
+            .to_pydict().values(), strict=True)
+    )  # fmt: skip
+    new_labels = {row["item_id"]: row["label"] for row in _rows(annotations_file)}
+    for row in new_items:
+        source = old_items[row["item_id"].removeprefix("inc-")]
+        assert row["item_id"] not in old_items
+        assert row["text"] != source["text"]
+        assert {k: v for k, v in row.items() if k not in ("item_id", "text")} == {
+            k: v for k, v in source.items() if k not in ("item_id", "text")
+        }
+        assert new_labels[row["item_id"]] == old_labels[source["item_id"]]
+
+
+def test_write_increment_is_seeded(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("one", "two"):
+        synth.generate(200, 7, tmp_path / name)
+        written = bench.write_increment(tmp_path / name, seed=1)
+        outputs.append(Path(written["items_file"]).read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
