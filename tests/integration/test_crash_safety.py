@@ -50,7 +50,7 @@ def dbt_children_of(home: Path) -> list[int]:
     return pids
 
 
-@pytest.mark.parametrize("kill_after_nodes", [1, 8, 14])
+@pytest.mark.parametrize("kill_after_nodes", [1, 14])  # at the start, and amid the models
 def test_sigkill_during_dbt_keeps_the_previous_serving_file(
     defects_home: Path, tmp_path: Path, kill_after_nodes: int
 ) -> None:
