@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from smartloop import app_ui, queries
 
 TABLES = ("rpt_label_agreement", "dim_annotators", "fct_annotator_confusion", "fct_annotator_pairs")
-METRIC_TITLES = {"krippendorff_alpha": "Krippendorff's alpha", "fleiss_kappa": "Fleiss' kappa"}
-
-
-def agreement_metrics(overall: pd.DataFrame) -> None:
-    for column, row in zip(st.columns(len(overall)), overall.itertuples(index=False), strict=True):
-        title = METRIC_TITLES.get(row.metric, row.metric)
-        if pd.isna(row.value):
-            column.metric(title, "n/a")
-            column.caption(f"Not applicable: {row.not_applicable_reason}.")
-        else:
-            column.metric(title, f"{row.value:.3f}")
-            column.caption(
-                f"{int(row.n_items)} items, {int(row.n_annotations)} annotations, "
-                f"{int(row.n_annotators)} annotators"
-            )
 
 
 st.title("Annotators")
@@ -46,7 +30,7 @@ overall = agreement[agreement["scope"] == "overall"]
 if overall.empty:
     st.caption("No overall agreement was computed.")
 else:
-    agreement_metrics(overall)
+    app_ui.agreement_metrics(overall)
 
 st.markdown("**By batch** (annotation file)")
 batches = agreement[agreement["scope"] == "batch"]

@@ -15,10 +15,6 @@ MODEL_METRICS = {
     "test_macro_f1": "Test macro F1",
     "train_accuracy": "Train accuracy (out of fold)",
 }
-AGREEMENT_METRICS = {
-    "krippendorff_alpha": "Krippendorff's alpha",
-    "fleiss_kappa": "Fleiss' kappa",
-}
 
 
 def missing_caption(*tables: str) -> bool:
@@ -149,14 +145,7 @@ def agreement_section() -> None:
     if overall.empty:
         st.caption("No agreement has been computed: no item has an annotation.")
         return
-    for column, row in zip(st.columns(len(overall)), overall.itertuples(index=False), strict=True):
-        label = AGREEMENT_METRICS.get(row.metric, row.metric)
-        if pd.isna(row.value):
-            column.metric(label, "n/a")
-            column.caption(f"Not applicable: {row.not_applicable_reason}.")
-        else:
-            column.metric(label, f"{row.value:.3f}")
-            column.caption(f"{int(row.n_items)} items, {int(row.n_annotators)} annotators")
+    app_ui.agreement_metrics(overall)
 
 
 def pii_section() -> None:
