@@ -66,14 +66,11 @@ def dim_items_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(rows)
 
 
-def slice_metrics(home: Path, predicate: str) -> list[dict]:
-    """One row per split (train, validation, test, then 'all') of the items of ``dim_items``
-    the predicate selects: evaluated items, errors, error rate with its Wilson interval, the
-    rest of the split, the difference and the one-sided p-value.
+def _open_validated(home: Path, predicate: str) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """The sandboxed connection to the home's serving file and the validated predicate.
 
-    Raises PredicateError when the predicate is rejected (by the validator, or by DuckDB
-    when it runs) and SliceError when there is nothing to measure.
-    """
+    Raises SliceError when there is no serving file or no dim_items, PredicateError when the
+    predicate is rejected; the connection is closed unless it is returned."""
     serving_file = serving_path(home)
     if not serving_file.is_file():
         raise SliceError(
@@ -83,13 +80,28 @@ def slice_metrics(home: Path, predicate: str) -> list[dict]:
         con = sandboxed_connection(serving_file)
     except duckdb.Error as exc:
         raise SliceError(f"cannot open {serving_file}: {_first_line(exc)}") from exc
-    with con:
+    try:
         columns = dim_items_columns(con)
         if not columns:
             raise SliceError(
                 f"{serving_file} has no dim_items table; rebuild it with `smartloop build`."
             )
-        safe_predicate = validate_predicate(predicate, columns)
+        return con, validate_predicate(predicate, columns)
+    except BaseException:
+        con.close()
+        raise
+
+
+def slice_metrics(home: Path, predicate: str) -> list[dict]:
+    """One row per split (train, validation, test, then 'all') of the items of ``dim_items``
+    the predicate selects: evaluated items, errors, error rate with its Wilson interval, the
+    rest of the split, the difference and the one-sided p-value.
+
+    Raises PredicateError when the predicate is rejected (by the validator, or by DuckDB
+    when it runs) and SliceError when there is nothing to measure.
+    """
+    con, safe_predicate = _open_validated(home, predicate)
+    with con:
         matched, evaluated = _count(con, safe_predicate)
     if not matched:
         raise SliceError(f"the predicate {safe_predicate} selects no item of dim_items.")
@@ -117,13 +129,8 @@ def slice_examples(home: Path, predicate: str, limit: int = 200) -> list[dict]:
     """Up to ``limit`` items of ``dim_items`` the predicate selects, errors first: item_id,
     split, text, given and predicted label, whether the model errs. Validated and run on the
     sandboxed connection like :func:`slice_metrics`."""
-    serving_file = serving_path(home)
-    if not serving_file.is_file():
-        raise SliceError(
-            f"no serving file in {home} yet: run `smartloop build --home {home}` first."
-        )
-    with sandboxed_connection(serving_file) as con:
-        safe_predicate = validate_predicate(predicate, dim_items_columns(con))
+    con, safe_predicate = _open_validated(home, predicate)
+    with con:
         sql = f"""
             select
                 slice_items.item_id,
