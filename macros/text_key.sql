@@ -1,4 +1,10 @@
-{#- Exact-duplicate key: lower case, every run of non-letters/digits folded to one space, trimmed. -#}
+{#- Exact-duplicate key: lower case, every run of non-letters/digits folded to one space, trimmed.
+    A redaction placeholder becomes one glued word ('<PHONE>' -> 'piiphone'), so folding its
+    brackets away cannot give a detector new context ("on <PHONE> now 109883" would read as
+    "on phone now 109883", a phone number announced by a keyword). -#}
 {% macro text_key(expression) -%}
-    nullif(trim(regexp_replace(lower({{ expression }}), '[^\p{L}\p{N}]+', ' ', 'g')), '')
+    nullif(trim(regexp_replace(
+        lower(regexp_replace({{ expression }}, '<(CARD|EMAIL|HANDLE|IBAN|IP_ADDRESS|PHONE|SSN|URL_SECRET)>', 'pii\1', 'g')),
+        '[^\p{L}\p{N}]+', ' ', 'g'
+    )), '')
 {%- endmacro %}
