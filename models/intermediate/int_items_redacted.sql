@@ -41,7 +41,7 @@ metadata_rebuilt as (
 
     select
         item_id,
-        json_group_object(key, value) as metadata,
+        {{ sorted_json_object("key", "value") }} as metadata,
         coalesce(list(value order by key) filter (where is_personal and value is not null), []) as pseudonyms,
         flatten(list(pii_findings order by key)) as metadata_pii_findings
     from metadata_entries

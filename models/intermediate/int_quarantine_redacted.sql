@@ -38,7 +38,7 @@ records_rebuilt as (
 
     select
         landed_row_id,
-        cast(json_group_object(key, value) as varchar) as raw_record,
+        cast({{ sorted_json_object("key", "value") }} as varchar) as raw_record,
         coalesce(list(value order by key) filter (where is_personal and value is not null), []) as pseudonyms
     from record_entries
     group by landed_row_id

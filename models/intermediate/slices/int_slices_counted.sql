@@ -178,7 +178,7 @@ slice_counts as (
         sum(n_errors) as n_errors,
         sum(n_label_issues) as n_label_issues,
         {#- recall of each given label inside the slice: its items predicted right -#}
-        json_group_object(given_label, 1 - cast(n_errors as double) / n_items) as recall_by_label,
+        {{ sorted_json_object("given_label", "1 - cast(n_errors as double) / n_items") }} as recall_by_label,
         sum(sum_label_agreement) / nullif(sum(n_agreement_items), 0) as mean_label_agreement,
         bit_xor(item_set_hash) as item_set_hash
     from label_counts
