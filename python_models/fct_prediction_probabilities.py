@@ -15,9 +15,16 @@ def model(dbt, session):
             "embedding_column": dbt.config.get("embedding_column"),
         }
     )
-    items = frames.to_pandas(dbt.ref("dim_items"))
-    return training.train_and_score(
-        items[["item_id", "text", "metadata", "split", "cluster_id", "label", "is_trainable"]],
-        settings,
-        model_run_id=dbt.config.get("build_id"),
-    )
+    retrain = str(dbt.config.get("retrain")).lower() not in ("false", "0", "no")
+    model_dir = dbt.config.get("model_dir") or None
+    items = frames.to_pandas(dbt.ref("dim_items"))[
+        ["item_id", "text", "metadata", "split", "cluster_id", "label", "is_trainable"]
+    ]
+    run_id = dbt.config.get("build_id")
+    saved = None if retrain else training.reusable_model(model_dir, settings, items)
+    previous = frames.previous_rows(session, dbt.this) if saved is not None else None
+    if saved is not None and previous is not None:
+        return training.score_without_retraining(
+            items, previous, saved, settings, model_run_id=run_id, model_dir=model_dir
+        )
+    return training.train_and_score(items, settings, model_run_id=run_id, model_dir=model_dir)

@@ -287,9 +287,13 @@ def build(
     wait: bool = True,
     threads: int | None = None,
     unit_tests: bool = False,
+    retrain: bool = True,
     echo: Echo = print,
 ) -> BuildResult:
     """Build the landing folder into ``home`` and publish ``serving.duckdb``.
+
+    The model is saved in ``home``/models; with ``retrain`` False the build scores new and
+    edited items with it instead of training again (it trains when no saved model fits).
 
     dbt's unit tests check the SQL, not the data, so a build skips them unless
     ``unit_tests`` (development and CI), as dbt recommends for production runs.
@@ -307,6 +311,9 @@ def build(
             dbt_vars = build_vars(landing, paths.PROJECT_DIR, build_id)
         except SettingsError as exc:
             raise BuildError(str(exc)) from None
+        dbt_vars["model_dir"] = str(paths.model_dir(home))
+        if not retrain:
+            dbt_vars["retrain"] = False
         status = {
             "build_id": build_id,
             "status": "running",

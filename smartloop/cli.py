@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run the dbt unit tests of the SQL (development and CI; a build skips them)",
     )
+    p_build.add_argument(
+        "--no-retrain",
+        action="store_true",
+        help="score new and edited items with the last saved model instead of training again",
+    )
 
     p_app = commands.add_parser("app", help="start the dashboard on the published serving file")
     _add_home(p_app)
@@ -122,9 +127,18 @@ def _build(
     wait: bool = True,
     threads: int | None = None,
     unit_tests: bool = False,
+    retrain: bool = True,
 ) -> int:
     try:
-        build(landing, home, wait=wait, threads=threads, unit_tests=unit_tests, echo=_echo)
+        build(
+            landing,
+            home,
+            wait=wait,
+            threads=threads,
+            unit_tests=unit_tests,
+            retrain=retrain,
+            echo=_echo,
+        )
     except BuildError as exc:
         return _fail(f"build failed: {exc}")
     return 0
@@ -245,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             wait=not args.no_wait,
             threads=args.threads,
             unit_tests=args.unit_tests,
+            retrain=not args.no_retrain,
         )
     if args.command == "docs":
         try:

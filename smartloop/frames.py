@@ -21,3 +21,11 @@ def to_pandas(data: Any) -> pd.DataFrame:
     if hasattr(data, "df"):  # a DuckDB relation
         return data.df()
     raise TypeError(f"cannot read a {type(data).__name__} as a table.")
+
+
+def previous_rows(session: Any, relation: Any) -> pd.DataFrame | None:
+    """The rows a model's table held before this run (None when it does not exist yet)."""
+    try:
+        return to_pandas(session.sql(f"select * from {relation}"))
+    except Exception:  # the engines raise different errors for a missing table
+        return None

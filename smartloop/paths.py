@@ -39,3 +39,8 @@ def lock_path(home: Path) -> Path:
 def status_path(home: Path) -> Path:
     """JSON status of the latest build attempt (running, success or failed, with a message)."""
     return home / "last_build.json"
+
+
+def model_dir(home: Path) -> Path:
+    """The last trained model, which a build asked not to retrain scores new items with."""
+    return home / "models"

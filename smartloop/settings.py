@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 SETTINGS_FILE = "smartloop.yml"
-RUNNER_VARS = ("landing_dir", "build_id")
+RUNNER_VARS = ("landing_dir", "build_id", "model_dir")
 PATH_SETTINGS = ("label_schema_file",)
 
 

@@ -10,6 +10,11 @@ probabilities for labelled train and validation items, and scores for the rest.
   of it; each item's probabilities come from the model trained on the other folds.
 - Test items, unlabelled items and untrainable items are scored by a model fitted on every
   labelled train item.
+- Reuse: given a model folder, the fitted vectorisers and that final model are saved there
+  with a hash of every scored text. A build asked not to retrain (var ``retrain: false``)
+  keeps the last run's probabilities of every item whose text is unchanged and scores only
+  new or edited items with the saved model; it retrains when there is no usable saved model
+  (none yet, other settings, other classes).
 
 The output is long: one row per scored item and class, with the run's settings on each row.
 """
@@ -17,8 +22,12 @@ The output is long: one row per scored item and class, with the run's settings o
 from __future__ import annotations
 
 import json
+import os
+import pickle
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,12 +86,7 @@ class TrainingSettings:
         return json.dumps({**values, "classifier": "LogisticRegression"}, sort_keys=True)
 
 
-def features(items: pd.DataFrame, settings: TrainingSettings) -> sparse.csr_matrix | np.ndarray:
-    """The classifier's input for every row of ``items`` (``smartloop bench`` gives cleanlab's
-    Datalab the same representation)."""
-    if settings.embedding_column:
-        return _embeddings(items, settings.embedding_column)
-    texts = items["text"].fillna("").astype(str).to_numpy()
+def _vectorisers(n_texts: int, settings: TrainingSettings) -> tuple[TfidfVectorizer, ...]:
     words = TfidfVectorizer(
         ngram_range=(1, settings.word_ngram_max),
         sublinear_tf=True,
@@ -94,11 +98,44 @@ def features(items: pd.DataFrame, settings: TrainingSettings) -> sparse.csr_matr
         analyzer="char_wb",
         ngram_range=(settings.char_ngram_min, settings.char_ngram_max),
         sublinear_tf=True,
-        min_df=2 if len(texts) > 1000 else 1,
+        min_df=2 if n_texts > 1000 else 1,
         max_features=settings.max_features,
         dtype=np.float32,
     )
-    return sparse.hstack([words.fit_transform(texts), chars.fit_transform(texts)]).tocsr()
+    return words, chars
+
+
+def _texts(items: pd.DataFrame) -> np.ndarray:
+    return items["text"].fillna("").astype(str).to_numpy()
+
+
+def fit_features(
+    items: pd.DataFrame, settings: TrainingSettings
+) -> tuple[sparse.csr_matrix | np.ndarray, tuple[TfidfVectorizer, ...] | None]:
+    """The classifier's input for every row of ``items`` and the fitted vectorisers (None
+    for embeddings, which need no fitting)."""
+    if settings.embedding_column:
+        return _embeddings(items, settings.embedding_column), None
+    texts = _texts(items)
+    vectorisers = _vectorisers(len(texts), settings)
+    matrix = sparse.hstack([v.fit_transform(texts) for v in vectorisers]).tocsr()
+    return matrix, vectorisers
+
+
+def transform_features(
+    items: pd.DataFrame, settings: TrainingSettings, vectorisers: tuple | None
+) -> sparse.csr_matrix | np.ndarray:
+    """The input for ``items`` through vectorisers fitted before (see :func:`fit_features`)."""
+    if vectorisers is None:
+        return _embeddings(items, settings.embedding_column)
+    texts = _texts(items)
+    return sparse.hstack([v.transform(texts) for v in vectorisers]).tocsr()
+
+
+def features(items: pd.DataFrame, settings: TrainingSettings) -> sparse.csr_matrix | np.ndarray:
+    """The classifier's input for every row of ``items`` (``smartloop bench`` gives cleanlab's
+    Datalab the same representation)."""
+    return fit_features(items, settings)[0]
 
 
 def _embeddings(items: pd.DataFrame, column: str) -> np.ndarray:
@@ -124,6 +161,27 @@ def _classifier(settings: TrainingSettings) -> LogisticRegression:
     return LogisticRegression(C=settings.c, max_iter=2000, random_state=settings.seed)
 
 
+def _fit(features, labels: np.ndarray, train: np.ndarray, settings: TrainingSettings):
+    """A classifier fitted on rows ``train``; with one class only, that class (it is certain)."""
+    seen = np.unique(labels[train])
+    if len(seen) == 1:
+        return str(seen[0])
+    return _classifier(settings).fit(features[train], labels[train])
+
+
+def _predict(model, features, rows: np.ndarray | None, classes: list[str]) -> np.ndarray:
+    """Probabilities over ``classes`` for ``rows`` of ``features`` (None: every row)."""
+    matrix = features if rows is None else features[rows]
+    out = np.zeros((matrix.shape[0], len(classes)))
+    if isinstance(model, str):
+        out[:, classes.index(model)] = 1.0
+        return out
+    proba = model.predict_proba(matrix)
+    for j, label in enumerate(model.classes_):
+        out[:, classes.index(label)] = proba[:, j]
+    return out
+
+
 def _fit_predict(
     features,
     labels: np.ndarray,
@@ -133,38 +191,125 @@ def _fit_predict(
     settings: TrainingSettings,
 ) -> np.ndarray:
     """Probabilities over ``classes`` for rows ``score`` from a model fitted on rows ``train``."""
-    out = np.zeros((len(score), len(classes)))
-    seen = np.unique(labels[train])
-    if len(seen) == 1:  # one class only: it is certain
-        out[:, classes.index(seen[0])] = 1.0
-        return out
-    model = _classifier(settings).fit(features[train], labels[train])
-    proba = model.predict_proba(features[score])
-    for j, label in enumerate(model.classes_):
-        out[:, classes.index(label)] = proba[:, j]
-    return out
+    return _predict(_fit(features, labels, train, settings), features, score, classes)
 
 
-def train_and_score(
-    items: pd.DataFrame, settings: TrainingSettings, model_run_id: str
-) -> pd.DataFrame:
-    """Long probabilities for every item of ``items``.
+MODEL_FILE = "model.pkl"
 
-    ``items`` has item_id, text, metadata, split, cluster_id, label (NULL when unlabelled)
-    and is_trainable.
-    """
-    started = time.perf_counter()
+
+@dataclass
+class SavedModel:
+    """What a later run needs to score new items without retraining."""
+
+    params: str
+    classes: list[str]
+    vectorisers: tuple | None
+    final_model: object
+    trained_in: str
+    scored: pd.DataFrame  # item_id, text_hash: the texts the probabilities were computed from
+
+
+def text_hashes(items: pd.DataFrame) -> pd.DataFrame:
+    """A 64-bit hash of each item's text (and its metadata, which embeddings come from)."""
+    content = items["text"].fillna("").astype(str) + "\x00" + items["metadata"].fillna("")
+    return pd.DataFrame(
+        {
+            "item_id": items["item_id"].astype(str).to_numpy(),
+            "text_hash": pd.util.hash_array(content.to_numpy(dtype=object)),
+        }
+    )
+
+
+def save_model(model_dir: str | os.PathLike, saved: SavedModel) -> None:
+    """Write the model file atomically (temp file, fsync, rename)."""
+    folder = Path(model_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".model-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(saved, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / MODEL_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_model(model_dir: str | os.PathLike) -> SavedModel | None:
+    """The saved model, or None when there is none (or it cannot be read)."""
+    path = Path(model_dir) / MODEL_FILE
+    if not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)  # written by this home's own builds
+    except Exception:  # an unreadable model only means retraining
+        return None
+    return saved if isinstance(saved, SavedModel) else None
+
+
+def _prepared(items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
+    """Items sorted by id, which rows are trainable, their labels, and the classes."""
     items = items.sort_values("item_id", kind="stable").reset_index(drop=True)
     trainable = (
         items["is_trainable"].fillna(False).astype(bool).to_numpy()
         & items["label"].notna().to_numpy()
     )
     labels = items["label"].astype(object).where(trainable, None).to_numpy()
-    split = items["split"].astype(str).to_numpy()
     classes = sorted({str(label) for label in labels[trainable]})
+    return items, trainable, labels, classes
+
+
+def _params(settings: TrainingSettings, trained_in: str) -> str:
+    return json.dumps(
+        {**json.loads(settings.as_json()), "trained_in_run": trained_in}, sort_keys=True
+    )
+
+
+def _long(
+    model_run_id: str,
+    item_ids: np.ndarray,
+    classes: list[str],
+    probabilities: np.ndarray,
+    fold_of: np.ndarray,
+    params: str,
+    seconds: float,
+) -> pd.DataFrame:
+    n, k = len(item_ids), len(classes)
+    return pd.DataFrame(
+        {
+            "model_run_id": pd.Series([model_run_id] * (n * k), dtype="string"),
+            "item_id": pd.Series(np.repeat(item_ids, k), dtype="string"),
+            "label": pd.Series(np.tile(classes, n), dtype="string"),
+            "probability": probabilities.reshape(-1),
+            "is_out_of_fold": np.repeat(fold_of >= 0, k),
+            "fold": pd.array(np.repeat(np.where(fold_of >= 0, fold_of, -1), k), dtype="Int64"),
+            "params": pd.Series([params] * (n * k), dtype="string"),
+            "train_seconds": np.full(n * k, seconds),
+        }
+    ).assign(fold=lambda df: df["fold"].where(df["fold"] >= 0))
+
+
+def train_and_score(
+    items: pd.DataFrame,
+    settings: TrainingSettings,
+    model_run_id: str,
+    *,
+    model_dir: str | os.PathLike | None = None,
+) -> pd.DataFrame:
+    """Long probabilities for every item of ``items``; with ``model_dir``, the fitted model is
+    saved there for runs that do not retrain.
+
+    ``items`` has item_id, text, metadata, split, cluster_id, label (NULL when unlabelled)
+    and is_trainable.
+    """
+    started = time.perf_counter()
+    items, trainable, labels, classes = _prepared(items)
+    split = items["split"].astype(str).to_numpy()
     if len(items) == 0 or len(classes) < 2:
         return empty_output()
-    matrix = features(items, settings)
+    matrix, vectorisers = fit_features(items, settings)
 
     oof_rows = np.flatnonzero(trainable & np.isin(split, ["train", "validation"]))
     final_train = np.flatnonzero(trainable & (split == "train"))
@@ -185,25 +330,93 @@ def train_and_score(
                 matrix, labels, fit_rows, held_rows, classes, settings
             )
             fold_of[held_rows] = fold
+    final_model = _fit(matrix, labels, final_train, settings)
     rest = np.flatnonzero(fold_of < 0)
     if len(rest):
-        probabilities[rest] = _fit_predict(matrix, labels, final_train, rest, classes, settings)
-
-    n = len(items)
-    k = len(classes)
+        probabilities[rest] = _predict(final_model, matrix, rest, classes)
+    if model_dir:
+        save_model(
+            model_dir,
+            SavedModel(
+                params=settings.as_json(),
+                classes=classes,
+                vectorisers=vectorisers,
+                final_model=final_model,
+                trained_in=model_run_id,
+                scored=text_hashes(items),
+            ),
+        )
     elapsed = time.perf_counter() - started
-    return pd.DataFrame(
-        {
-            "model_run_id": pd.Series([model_run_id] * (n * k), dtype="string"),
-            "item_id": pd.Series(np.repeat(items["item_id"].to_numpy(), k), dtype="string"),
-            "label": pd.Series(np.tile(classes, n), dtype="string"),
-            "probability": probabilities.reshape(-1),
-            "is_out_of_fold": np.repeat(fold_of >= 0, k),
-            "fold": pd.array(np.repeat(np.where(fold_of >= 0, fold_of, -1), k), dtype="Int64"),
-            "params": pd.Series([settings.as_json()] * (n * k), dtype="string"),
-            "train_seconds": np.full(n * k, elapsed),
-        }
-    ).assign(fold=lambda df: df["fold"].where(df["fold"] >= 0))
+    return _long(
+        model_run_id,
+        items["item_id"].to_numpy(),
+        classes,
+        probabilities,
+        fold_of,
+        _params(settings, model_run_id),
+        elapsed,
+    )
+
+
+def reusable_model(
+    model_dir: str | os.PathLike | None, settings: TrainingSettings, items: pd.DataFrame
+) -> SavedModel | None:
+    """The saved model when it was trained with these settings on these classes, else None."""
+    saved = load_model(model_dir) if model_dir else None
+    if saved is None or saved.params != settings.as_json():
+        return None
+    return saved if saved.classes == _prepared(items)[3] else None
+
+
+def score_without_retraining(
+    items: pd.DataFrame,
+    previous: pd.DataFrame,
+    saved: SavedModel,
+    settings: TrainingSettings,
+    model_run_id: str,
+    model_dir: str | os.PathLike,
+) -> pd.DataFrame:
+    """Long probabilities for every item of ``items`` without fitting anything: an item whose
+    text is the one last scored keeps its ``previous`` probabilities (out of fold or not, as
+    they were); new and edited items are scored by the saved final model (which never saw
+    them). The saved model's record of scored texts is updated."""
+    started = time.perf_counter()
+    items, _, _, classes = _prepared(items)
+    hashes = text_hashes(items)
+    known = hashes.merge(saved.scored, on=["item_id", "text_hash"], how="left", indicator=True)
+    unchanged = (known["_merge"] == "both").to_numpy().copy()
+    wide = (
+        previous.pivot_table(
+            index="item_id", columns="label", values="probability", aggfunc="first"
+        ).reindex(columns=classes)
+        if len(previous)
+        else pd.DataFrame(columns=classes)
+    )
+    folds = previous.groupby("item_id")["fold"].first() if len(previous) else pd.Series()
+    item_ids = items["item_id"].astype(str).to_numpy()
+    unchanged &= np.isin(item_ids, wide.index.to_numpy())
+    probabilities = np.zeros((len(items), len(classes)))
+    fold_of = np.full(len(items), -1)
+    kept = np.flatnonzero(unchanged)
+    if len(kept):
+        probabilities[kept] = wide.loc[item_ids[kept]].to_numpy(dtype=float)
+        fold_of[kept] = folds.reindex(item_ids[kept]).fillna(-1).astype(int).to_numpy()
+    fresh = np.flatnonzero(~unchanged)
+    if len(fresh):
+        matrix = transform_features(items.iloc[fresh], settings, saved.vectorisers)
+        probabilities[fresh] = _predict(saved.final_model, matrix, None, classes)
+    saved.scored = hashes
+    save_model(model_dir, saved)
+    elapsed = time.perf_counter() - started
+    return _long(
+        model_run_id,
+        item_ids,
+        classes,
+        probabilities,
+        fold_of,
+        _params(settings, saved.trained_in),
+        elapsed,
+    )
 
 
 def settings_from_config(config: dict) -> TrainingSettings:

@@ -126,3 +126,54 @@ def test_the_empty_output_keeps_text_columns_as_text() -> None:
     out = training.empty_output()
     assert str(out["item_id"].dtype) == "string"
     assert str(out["probability"].dtype) == "float64"
+
+
+def test_a_run_without_retraining_keeps_old_probabilities_and_scores_new_items(
+    tmp_path,
+) -> None:
+    data = items()
+    first = training.train_and_score(data, SETTINGS, "run1", model_dir=tmp_path)
+    saved = training.reusable_model(tmp_path, SETTINGS, data)
+    assert saved is not None and saved.trained_in == "run1"
+
+    later = data.copy()
+    later.loc[later["item_id"] == "i0000", "text"] = "a completely edited message"
+    extra = items(4, seed=9).assign(item_id=lambda df: "new" + df["item_id"])
+    later = pd.concat([later, extra], ignore_index=True)
+    second = training.score_without_retraining(
+        later, first, saved, SETTINGS, model_run_id="run2", model_dir=tmp_path
+    )
+
+    assert set(second["item_id"]) == set(later["item_id"])
+    assert (second["model_run_id"] == "run2").all()
+    assert json.loads(second["params"].iloc[0])["trained_in_run"] == "run1"
+    before, after = wide(first), wide(second)
+    unchanged = sorted(set(data["item_id"]) - {"i0000"})
+    pd.testing.assert_frame_equal(before.loc[unchanged], after.loc[unchanged])
+    kept = first.drop_duplicates("item_id").set_index("item_id")
+    now = second.drop_duplicates("item_id").set_index("item_id")
+    assert (kept.loc[unchanged, "is_out_of_fold"] == now.loc[unchanged, "is_out_of_fold"]).all()
+    # edited and new items: the saved final model's scores, never out of fold
+    fresh = ["i0000", *extra["item_id"]]
+    assert not now.loc[fresh, "is_out_of_fold"].any()
+    assert now.loc[fresh, "fold"].isna().all()
+    np.testing.assert_allclose(after.loc[fresh].sum(axis=1), 1.0)
+    matrix = training.transform_features(
+        later.set_index("item_id").loc[fresh].reset_index(), SETTINGS, saved.vectorisers
+    )
+    expected = saved.final_model.predict_proba(matrix)
+    np.testing.assert_allclose(after.loc[fresh, list(saved.final_model.classes_)], expected)
+    # the record of scored texts follows the run
+    assert set(training.load_model(tmp_path).scored["item_id"]) == set(later["item_id"])
+
+
+def test_no_reusable_model_for_other_settings_or_classes(tmp_path) -> None:
+    data = items()
+    training.train_and_score(data, SETTINGS, "run1", model_dir=tmp_path)
+    other = training.TrainingSettings(n_folds=3, c=1.0)
+    assert training.reusable_model(tmp_path, other, data) is None
+    three = data.assign(label=data["label"].where(data.index != 0, "promo"))
+    assert training.reusable_model(tmp_path, SETTINGS, three) is None
+    assert training.reusable_model(tmp_path / "missing", SETTINGS, data) is None
+    (tmp_path / training.MODEL_FILE).write_bytes(b"not a pickle")
+    assert training.reusable_model(tmp_path, SETTINGS, data) is None
