@@ -1,4 +1,6 @@
-{#- Text with every detected piece of personal data replaced by a typed placeholder such as <EMAIL>. -#}
+{#- Text with every detected piece of personal data replaced by a typed placeholder such as <EMAIL>.
+    Its steps' column is named pii_text, and only this macro and pii_found name a column so:
+    the PII lineage gate (smartloop/pii_lineage.py) treats a path through it as redacted. -#}
 {% macro redact_pii(expression) -%}
     {{ return(adapter.dispatch('redact_pii', 'smartloop')(expression)) }}
 {%- endmacro %}
