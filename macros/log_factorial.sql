@@ -34,7 +34,7 @@
         {{ key_list }},
         case
             when max(is_whole_distribution) = 1 then 1.0
-            else least(1.0, exp(max(max_log_probability) + ln(sum(exp(log_probability - max_log_probability)))))
+            else least(1.0, exp(max(max_log_probability) + ln(sum(exp(log_probability - max_log_probability) order by term))))
         end as p_value
     from (
         select
@@ -52,6 +52,7 @@
                         then 1
                     else 0
                 end as is_whole_distribution,
+                integers.n as term,
                 {{ log_choose('cases.' ~ population_successes, 'integers.n') }}
                 + {{ log_choose('cases.' ~ population ~ ' - cases.' ~ population_successes, 'cases.' ~ draws ~ ' - integers.n') }}
                 - {{ log_choose('cases.' ~ population, 'cases.' ~ draws) }} as log_probability

@@ -61,6 +61,11 @@ def dawid_skene(
         return DawidSkeneFit(
             [], [], [], np.zeros((0, 0)), np.zeros((0, 0, 0)), np.zeros(0), 0, True
         )
+    # the sums below add rows in order: a fixed order gives the same doubles on every run
+    evidence = evidence.sort_values(
+        [c for c in ("item_id", "annotator_id", "label", "weight") if c in evidence],
+        kind="stable",
+    )
     item, items = _codes(evidence["item_id"])
     annotator, annotators = _codes(evidence["annotator_id"])
     label, labels = _codes(evidence["label"])

@@ -155,7 +155,8 @@ label_counts as (
         count(*) as n_items,
         count(case when is_error then 1 end) as n_errors,
         count(case when is_label_issue then 1 end) as n_label_issues,
-        sum(label_agreement) as sum_label_agreement,
+        {#- a decimal sum is exact, so the result does not depend on the order rows arrive in -#}
+        sum(cast(label_agreement as decimal(38, 18))) as sum_label_agreement,
         count(label_agreement) as n_agreement_items,
         bit_xor(hash(item_id)) as item_set_hash
     from conjunction_items
@@ -179,7 +180,7 @@ slice_counts as (
         sum(n_label_issues) as n_label_issues,
         {#- recall of each given label inside the slice: its items predicted right -#}
         {{ sorted_json_object("given_label", "1 - cast(n_errors as double) / n_items") }} as recall_by_label,
-        sum(sum_label_agreement) / nullif(sum(n_agreement_items), 0) as mean_label_agreement,
+        cast(sum(sum_label_agreement) as double) / nullif(sum(n_agreement_items), 0) as mean_label_agreement,
         bit_xor(item_set_hash) as item_set_hash
     from label_counts
     group by split, n_predicates, column_1, value_1, column_2, value_2, column_3, value_3

@@ -142,7 +142,7 @@ annotators as (
         count(case when round_from_latest = 1 and loo_label is not null then 1 end) as n_loo_items,
         avg(case when round_from_latest = 1 and loo_label is not null then (case when label = loo_label then 1.0 else 0.0 end) end)
             as loo_accuracy,
-        avg(given_label_posterior) as dawid_skene_accuracy
+        avg(given_label_posterior order by item_id) as dawid_skene_accuracy
     from scored
     group by annotator_id
 

@@ -42,7 +42,7 @@ soft_counts as (
         evidence.annotator_id,
         posteriors.label as consensus_label,
         evidence.label as given_label,
-        sum(posteriors.posterior) as expected_count
+        sum(posteriors.posterior order by evidence.item_id) as expected_count
     from evidence
     inner join posteriors
         on evidence.item_id = posteriors.item_id
@@ -94,7 +94,10 @@ final as (
             when annotators.n_items_shared > 0
                 then
                     soft_counts.expected_count
-                    / nullif(sum(soft_counts.expected_count) over (partition by cells.annotator_id, cells.consensus_label), 0)
+                    / nullif(sum(soft_counts.expected_count) over (
+                        partition by cells.annotator_id, cells.consensus_label order by cells.given_label
+                        rows between unbounded preceding and unbounded following
+                    ), 0)
         end as dawid_skene_probability,
         '{{ current_build_id() }}' as build_id
     from cells

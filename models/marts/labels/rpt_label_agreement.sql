@@ -216,13 +216,16 @@ unit_sums as (
         scope_value,
         count(*) as n_items,
         sum(n_unit_values) as n_values,
+        {#- sums of fractions in item order: the same rows always give the same double -#}
         sum(
             cast(n_unit_values * n_unit_values - sum_squared_values as double)
             / nullif(n_unit_values - 1, 0)
+            order by item_id
         ) as observed_disagreement,
         avg(
             cast(sum_squared_values - n_unit_values as double)
             / nullif(n_unit_values * (n_unit_values - 1), 0)
+            order by item_id
         ) as mean_item_agreement
     from pairable_units
     group by scope, scope_column, scope_value

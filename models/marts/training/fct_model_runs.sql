@@ -61,7 +61,7 @@ split_f1 as (
 
     select
         split,
-        avg(2.0 * n_true_positive / nullif(2 * n_true_positive + n_false_positive + n_false_negative, 0)) as macro_f1
+        avg(2.0 * n_true_positive / nullif(2 * n_true_positive + n_false_positive + n_false_negative, 0) order by label) as macro_f1
     from class_counts
     group by split
 
@@ -73,7 +73,7 @@ split_metrics as (
         predictions.split,
         count(*) as n_items,
         avg(case when predictions.is_correct then 1.0 else 0.0 end) as accuracy,
-        -avg(ln(greatest(predictions.self_confidence, 1e-15))) as log_loss,
+        -avg(ln(greatest(predictions.self_confidence, 1e-15)) order by predictions.item_id) as log_loss,
         max(split_f1.macro_f1) as macro_f1
     from predictions
     left join split_f1

@@ -11,7 +11,7 @@ probabilities as (
         is_out_of_fold,
         {#- renormalised: rows that sum to slightly more than 1 are scaled back -#}
         
-        probability / sum(probability) over (partition by item_id) as probability
+        probability / sum(probability) over (partition by item_id order by label rows between unbounded preceding and unbounded following) as probability
     from {{ ref('fct_prediction_probabilities') }}
 
 ),
@@ -47,7 +47,7 @@ per_item as (
         max(case when ranked.probability_rank = 2 then ranked.probability end) as second_probability,
         max(case when ranked.label = items.given_label then ranked.probability end) as self_confidence,
         max(case when ranked.label <> items.given_label then ranked.probability end) as best_other_probability,
-        -sum(case when ranked.probability > 0 then ranked.probability * ln(ranked.probability) else 0 end) as entropy,
+        -sum(case when ranked.probability > 0 then ranked.probability * ln(ranked.probability) else 0 end order by ranked.label) as entropy,
         count(*) as n_classes
     from ranked
     inner join items
