@@ -394,7 +394,7 @@ def score_without_retraining(
     )
     folds = previous.groupby("item_id")["fold"].first() if len(previous) else pd.Series()
     item_ids = items["item_id"].astype(str).to_numpy()
-    unchanged &= np.isin(item_ids, wide.index.to_numpy())
+    unchanged &= wide.index.get_indexer(item_ids) >= 0  # (np.isin on strings is quadratic)
     probabilities = np.zeros((len(items), len(classes)))
     fold_of = np.full(len(items), -1)
     kept = np.flatnonzero(unchanged)
