@@ -276,7 +276,7 @@ def _read_csv(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
             record = dict(zip(header, fields, strict=True))
             rows.add((rel, "csv"), number, record, record, None)
     except csv.Error as exc:
-        raise LandingError(f"{rel}: the CSV cannot be parsed ({exc}).") from exc
+        raise LandingError(f"{rel}: the CSV cannot be parsed ({_reason(exc)}).") from exc
 
 
 def _json_values(text: str, path: Path) -> Iterator[tuple[str, Any, str | None]]:
@@ -334,14 +334,28 @@ def _read_jsonl(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
         rows.add((rel, "jsonl"), number, record, raw_value, error)
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception's message as one clause: its first line, without a closing full stop."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0].rstrip(".") if lines else "") or type(exc).__name__
+
+
 def _read_parquet(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
+    gzipped = path.suffix.lower() == ".gz"
+    data = _read_bytes(path) if gzipped else None
+    if (data == b"") if gzipped else path.stat().st_size == 0:
+        return  # an empty file holds no rows and promises nothing (as an empty CSV)
     try:
-        gzipped = path.suffix.lower() == ".gz"
-        table = pq.read_table(pa.BufferReader(_read_bytes(path)) if gzipped else path)
+        # the header first: pyarrow cannot even read a file whose column names repeat
+        names = pq.read_schema(pa.BufferReader(data) if gzipped else path).names
     except Exception as exc:
-        raise LandingError(f"{rel}: the Parquet file cannot be read ({exc}).") from exc
-    header = _header(table.column_names, rel)
+        raise LandingError(f"{rel}: the Parquet file cannot be read ({_reason(exc)}).") from exc
+    header = _header(names, rel)
     _require(set(header), contract, rel)
+    try:
+        table = pq.read_table(pa.BufferReader(data) if gzipped else path)
+    except Exception as exc:
+        raise LandingError(f"{rel}: the Parquet file cannot be read ({_reason(exc)}).") from exc
     columns = [[_stringify(v) for v in col.to_pylist()] for col in table.columns]
     for number, values in enumerate(zip(*columns, strict=True), start=1):
         record = dict(zip(header, values, strict=True))
@@ -392,5 +406,5 @@ def read_landing(landing_dir: str | Path, kind: str) -> pa.Table:
         try:
             _READERS[file_format(path)](path, rel, contract, rows)
         except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-            raise LandingError(f"{rel}: the file cannot be read ({exc}).") from exc
+            raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
     return rows.table()
