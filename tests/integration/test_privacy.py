@@ -66,6 +66,7 @@ def deleted_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = build(landing, home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert {p: p.read_bytes() for p in landing.rglob("*") if p.is_file()} == before
+    (root / "build-output.txt").write_text(result.stdout + result.stderr, encoding="utf-8")
     return landing, home
 
 
@@ -113,7 +114,13 @@ def test_personal_columns_are_pseudonymised(deleted_home: tuple[Path, Path]) -> 
 def test_the_key_is_never_written(deleted_home: tuple[Path, Path]) -> None:
     _, home = deleted_home
     secret = SECRET.encode()
-    leaks = [p for p in home.rglob("*") if p.is_file() and secret in p.read_bytes()]
+    # the warehouse, the serving file, dbt's artifacts (manifest, run results, compiled SQL),
+    # its logs, the saved model, and what the build printed
+    written = [p for p in home.rglob("*") if p.is_file()]
+    assert {"serving.duckdb", "warehouse.duckdb", "manifest.json", "dbt.log"} <= {
+        p.name for p in written
+    }
+    leaks = [p for p in [*written, home.parent / "build-output.txt"] if secret in p.read_bytes()]
     assert leaks == []
     tracked = subprocess.run(
         ["git", "grep", "-l", SECRET, "--", ":!tests/integration/test_privacy.py"],
