@@ -11,7 +11,9 @@ probabilities as (
         is_out_of_fold,
         {#- renormalised: rows that sum to slightly more than 1 are scaled back -#}
         
-        probability / sum(probability) over (partition by item_id order by label rows between unbounded preceding and unbounded following) as probability
+        probability / sum(probability) over (
+            partition by item_id order by label rows between unbounded preceding and unbounded following
+        ) as probability
     from {{ ref('fct_prediction_probabilities') }}
 
 ),
