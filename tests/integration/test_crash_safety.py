@@ -123,6 +123,7 @@ def test_sigkill_at_random_moments_never_damages_the_serving_file(
             kill_build(proc, home)
         else:
             proc.wait()
+            assert stage != "publish", "the build finished before it could be killed publishing"
         assert landing_digests(landing) == before_landing, f"landing changed ({stage})"
         if digest(serving) == previous:
             continue
