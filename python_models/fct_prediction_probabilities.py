@@ -1,3 +1,7 @@
+import os
+
+from dbt_common.invocation import get_invocation_id
+
 from smartloop import frames, training
 
 
@@ -20,7 +24,10 @@ def model(dbt, session):
     items = frames.to_pandas(dbt.ref("dim_items"))[
         ["item_id", "text", "metadata", "split", "cluster_id", "label", "is_trainable"]
     ]
-    run_id = dbt.config.get("build_id")
+    # as macros/current_build_id.sql: read when the model runs, not when dbt parses
+    run_id = (
+        os.environ.get("SMARTLOOP_BUILD_ID") or dbt.config.get("build_id") or get_invocation_id()
+    )
     saved = None if retrain else training.reusable_model(model_dir, settings, items)
     previous = frames.previous_rows(session, dbt.this) if saved is not None else None
     if saved is not None and previous is not None:

@@ -188,6 +188,7 @@ def run_dbt(
     dbt_vars: dict[str, Any],
     echo: Echo,
     threads: int | None = None,
+    build_id: str | None = None,
 ) -> tuple[int, Path]:
     """Run a dbt command in a subprocess on the warehouse in ``home``.
 
@@ -200,6 +201,9 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PYTHONUNBUFFERED": "1",
     }
+    env.pop("SMARTLOOP_BUILD_ID", None)
+    if build_id:
+        env["SMARTLOOP_BUILD_ID"] = build_id
     if threads:
         env["SMARTLOOP_THREADS"] = str(threads)
     args = [
@@ -312,6 +316,9 @@ def build(
         except SettingsError as exc:
             raise BuildError(str(exc)) from None
         dbt_vars["model_dir"] = str(paths.model_dir(home))
+        # the build id changes every build: in the environment, so dbt's partial parsing
+        # (keyed on --vars) can reuse the last parse of this home
+        dbt_vars.pop("build_id", None)
         if not retrain:
             dbt_vars["retrain"] = False
         status = {
@@ -347,7 +354,7 @@ def build(
             )
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
         code, target_dir = run_dbt(
-            command, home=home, dbt_vars=dbt_vars, echo=echo, threads=threads
+            command, home=home, dbt_vars=dbt_vars, echo=echo, threads=threads, build_id=build_id
         )
         if code != 0:
             message = _failure_sentence(target_dir, f"dbt build exited with code {code}.")

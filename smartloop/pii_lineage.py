@@ -222,12 +222,11 @@ class Violation:
         return f"{'.'.join(self.column)} derives from {origin} without redaction"
 
 
-def taint(
+def trace(
     relations: Iterable[Relation], columns: Mapping[tuple[str, str], list[str]]
 ) -> dict[Column, set[Column]]:
-    """For every column of every relation, the personal source columns it derives from
-    along unsanitised paths (empty: clean)."""
-    relations = list(relations)
+    """Every column of every relation (sources and seeds aside) and the upstream columns its
+    values come from along unsanitised paths: the expensive step, one lineage per model."""
     tree = _schema_tree(columns)
     inputs: dict[Column, set[Column]] = {}
     for relation in relations:
@@ -235,6 +234,12 @@ def taint(
             continue  # sources and seeds are where lineage starts
         for name, upstream in column_inputs(relation, columns, tree).items():
             inputs[(relation.schema, relation.name, name)] = upstream
+    return inputs
+
+
+def taint(inputs: Mapping[Column, set[Column]]) -> dict[Column, set[Column]]:
+    """For every traced column, the personal source columns it derives from along
+    unsanitised paths (empty: clean)."""
     memo: dict[Column, set[Column]] = {}
 
     def resolve(column: Column, path: frozenset[Column]) -> set[Column]:
@@ -255,13 +260,10 @@ def taint(
     return {column: resolve(column, frozenset()) for column in inputs}
 
 
-def mart_violations(
-    relations: Iterable[Relation],
-    columns: Mapping[tuple[str, str], list[str]],
-    mart_schemas: tuple[str, ...] = ("marts",),
+def violations(
+    tainted: Mapping[Column, set[Column]], mart_schemas: tuple[str, ...] = ("marts",)
 ) -> list[Violation]:
     """Every mart column tainted by personal source data, sorted."""
-    tainted = taint(relations, columns)
     return sorted(
         (
             Violation(column, tuple(sorted(sources)))
@@ -277,6 +279,6 @@ def check_home(home: Path) -> tuple[list[Violation], int]:
     columns were traced."""
     relations = manifest_relations(home / "target" / "manifest.json")
     columns = warehouse_columns(home / "warehouse.duckdb")
-    violations = mart_violations(relations.values(), columns)
+    found = violations(taint(trace(relations.values(), columns)))
     n_mart_columns = sum(len(v) for (schema, _), v in columns.items() if schema == "marts")
-    return violations, n_mart_columns
+    return found, n_mart_columns

@@ -1,6 +1,6 @@
 """Dashboard reads, review saves and builds at the same time, each in its own process: no
-read fails, no review is lost, and builds started together take turns (bounded version of
-the stress test, tests/stress)."""
+read fails, no review is lost, and two builds started together take turns, the second
+saying it waits (bounded version of the stress test, tests/stress)."""
 
 from __future__ import annotations
 

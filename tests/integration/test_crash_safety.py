@@ -23,7 +23,6 @@ from tests.conftest import FIXTURES, cli_process, run_cli
 pytestmark = pytest.mark.dbt
 
 
-
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -131,6 +130,8 @@ def test_sigkill_at_random_moments_never_damages_the_serving_file(
         assert build_id == killed_id
         assert {t: counts[t] for t in complete_counts} == complete_counts
         published += 1
+    # a half-written file of a build killed while publishing is removed by the next build
+    (home / ".serving-20200101T000000Z-abcdef.duckdb.tmp").write_bytes(b"half-written")
     again = run_cli("build", "--landing", str(landing), "--home", str(home))
     assert again.returncode == 0, again.stdout + again.stderr
     assert list(home.glob(".serving-*")) == []
@@ -145,17 +146,6 @@ def test_sigkill_at_random_moments_never_damages_the_serving_file(
     # wrote its ledger row leaves none)
     assert statuses.get("interrupted", 0) >= 1
     assert statuses.get("running", 0) == 0
-
-
-def test_stale_publish_file_is_cleaned_up(defects_home: Path, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    shutil.copytree(defects_home, home)
-    stale = home / ".serving-20200101T000000Z-abcdef.duckdb.tmp"
-    stale.write_bytes(b"half-written")
-    result = run_cli("build", "--landing", str(FIXTURES / "landing_defects"), "--home", str(home))
-    assert result.returncode == 0, result.stderr
-    assert not stale.exists()
-    assert list(home.glob(".serving-*")) == []
 
 
 def test_second_build_exits_when_asked_not_to_wait(tmp_path: Path) -> None:
@@ -173,18 +163,3 @@ def test_second_build_exits_when_asked_not_to_wait(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"another build (pid {os.getpid()}) holds {home / 'build.lock'}" in result.stderr
     assert not paths.serving_path(home).exists()
-
-
-def test_second_build_waits_for_the_first(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    with build_lock(home, wait=False, echo=print):
-        proc = start_build(FIXTURES / "landing_defects", home)
-        assert proc.stdout is not None
-        first_line = proc.stdout.readline()
-        assert "waiting" in first_line
-        time.sleep(0.5)
-        assert proc.poll() is None
-    output, _ = proc.communicate(timeout=300)
-    assert proc.returncode == 0, output
-    assert paths.serving_path(home).is_file()

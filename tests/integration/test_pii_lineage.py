@@ -31,14 +31,15 @@ GENERATED_KEYS = {
 
 @pytest.fixture(scope="module")
 def traced(demo_home: Path):
+    """The demo project's relations, columns and traced column inputs (traced once)."""
     relations = pii_lineage.manifest_relations(demo_home / "target" / "manifest.json")
     columns = pii_lineage.warehouse_columns(paths.warehouse_path(demo_home))
-    return relations, columns
+    return relations, columns, pii_lineage.trace(relations.values(), columns)
 
 
 def test_every_mart_column_is_traced_and_none_derives_from_raw_personal_data(traced) -> None:
-    relations, columns = traced
-    tainted = pii_lineage.taint(relations.values(), columns)
+    _, columns, inputs = traced
+    tainted = pii_lineage.taint(inputs)
     mart_columns = {
         (schema, table, column)
         for (schema, table), names in columns.items()
@@ -47,7 +48,7 @@ def test_every_mart_column_is_traced_and_none_derives_from_raw_personal_data(tra
     }
     assert mart_columns <= set(tainted)  # every column of every mart was traced
     assert len(mart_columns) > 300
-    assert pii_lineage.mart_violations(relations.values(), columns) == []
+    assert pii_lineage.violations(tainted) == []
     # upstream of the redaction, the same columns are tainted: the gate sees the raw data
     assert tainted[("staging", "stg_landing__items", "text")] == {("landing", "items", "text")}
     assert ("landing", "items", "metadata") in tainted[
@@ -55,9 +56,13 @@ def test_every_mart_column_is_traced_and_none_derives_from_raw_personal_data(tra
     ]
 
 
-def _with(relations, columns, name: str, sql: str | None, reads=(), output=("leak",)):
+def violations_with(traced, name: str, sql: str | None, reads=()) -> list:
+    """The gate's findings once a made-up mart ``name`` is added to the demo project."""
+    _, columns, inputs = traced
     fake = pii_lineage.Relation("marts", name, sql, list(reads))
-    return [*relations.values(), fake], {**columns, ("marts", name): list(output)}
+    fake_columns = {**columns, ("marts", name): ["leak"]}
+    extra = pii_lineage.trace([fake], fake_columns)
+    return pii_lineage.violations(pii_lineage.taint({**inputs, **extra}))
 
 
 @pytest.mark.parametrize(
@@ -78,8 +83,7 @@ def _with(relations, columns, name: str, sql: str | None, reads=(), output=("lea
     ],
 )
 def test_the_gate_catches_a_mart_column_copied_from_raw_data(traced, sql: str) -> None:
-    relations, columns = traced
-    found = pii_lineage.mart_violations(*_with(relations, columns, "fct_leaky", sql))
+    found = violations_with(traced, "fct_leaky", sql)
     assert [str(v).split(" derives")[0] for v in found] == ["marts.fct_leaky.leak"]
 
 
@@ -92,15 +96,11 @@ def test_the_gate_catches_a_mart_column_copied_from_raw_data(traced, sql: str) -
     ],
 )
 def test_redacted_and_value_free_columns_pass(traced, sql: str) -> None:
-    relations, columns = traced
-    assert pii_lineage.mart_violations(*_with(relations, columns, "fct_fine", sql)) == []
+    assert violations_with(traced, "fct_fine", sql) == []
 
 
 def test_an_opaque_python_model_reading_raw_data_is_caught(traced) -> None:
-    relations, columns = traced
-    found = pii_lineage.mart_violations(
-        *_with(relations, columns, "fct_py", None, reads=[("staging", "stg_landing__items")])
-    )
+    found = violations_with(traced, "fct_py", None, reads=[("staging", "stg_landing__items")])
     assert found and all(v.column[1] == "fct_py" for v in found)
 
 
