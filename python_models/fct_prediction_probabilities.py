@@ -26,7 +26,7 @@ def model(dbt, session):
     ]
     # as macros/current_build_id.sql: read when the model runs, not when dbt parses
     run_id = (
-        os.environ.get("SMARTLOOP_BUILD_ID") or dbt.config.get("build_id") or get_invocation_id()
+        dbt.config.get("build_id") or os.environ.get("SMARTLOOP_BUILD_ID") or get_invocation_id()
     )
     saved = None if retrain else training.reusable_model(model_dir, settings, items)
     previous = frames.previous_rows(session, dbt.this) if saved is not None else None
