@@ -249,16 +249,24 @@ def load_model(model_dir: str | os.PathLike) -> SavedModel | None:
     return saved if isinstance(saved, SavedModel) else None
 
 
-def _prepared(items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
-    """Items sorted by id, which rows are trainable, their labels, and the classes."""
-    items = items.sort_values("item_id", kind="stable").reset_index(drop=True)
-    trainable = (
+def _trainable(items: pd.DataFrame) -> np.ndarray:
+    """Which rows are labelled and trainable."""
+    return (
         items["is_trainable"].fillna(False).astype(bool).to_numpy()
         & items["label"].notna().to_numpy()
     )
+
+
+def _classes(labels: np.ndarray, trainable: np.ndarray) -> list[str]:
+    return sorted({str(label) for label in labels[trainable]})
+
+
+def _prepared(items: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
+    """Items sorted by id, which rows are trainable, their labels, and the classes."""
+    items = items.sort_values("item_id", kind="stable").reset_index(drop=True)
+    trainable = _trainable(items)
     labels = items["label"].astype(object).where(trainable, None).to_numpy()
-    classes = sorted({str(label) for label in labels[trainable]})
-    return items, trainable, labels, classes
+    return items, trainable, labels, _classes(labels, trainable)
 
 
 def _params(settings: TrainingSettings, trained_in: str) -> str:
@@ -365,7 +373,8 @@ def reusable_model(
     saved = load_model(model_dir) if model_dir else None
     if saved is None or saved.params != settings.as_json():
         return None
-    return saved if saved.classes == _prepared(items)[3] else None
+    classes = _classes(items["label"].astype(object).to_numpy(), _trainable(items))
+    return saved if saved.classes == classes else None  # (no need to sort the items for it)
 
 
 def score_without_retraining(
