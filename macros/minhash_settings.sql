@@ -7,9 +7,13 @@
         'permutations': var('minhash_permutations') | int,
         'bands': var('minhash_bands') | int,
         'bucket_window': var('minhash_bucket_window') | int,
+        'candidate_margin': var('near_duplicate_candidate_margin') | float,
     } -%}
     {%- if not (0 < settings.threshold <= 1) -%}
         {{ exceptions.raise_compiler_error("near_duplicate_threshold must be above 0 and at most 1, got " ~ var('near_duplicate_threshold') ~ ".") }}
+    {%- endif -%}
+    {%- if not (0 <= settings.candidate_margin < settings.threshold) -%}
+        {{ exceptions.raise_compiler_error("near_duplicate_candidate_margin must be at least 0 and below near_duplicate_threshold, got " ~ var('near_duplicate_candidate_margin') ~ ".") }}
     {%- endif -%}
     {%- for name, var_name in [
         ('shingle_size', 'shingle_size'), ('max_shingle_chars', 'max_shingle_chars'),

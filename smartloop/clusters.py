@@ -1,9 +1,11 @@
-"""Duplicate clusters: connected components of duplicate pairs and of a shared group key.
+"""Duplicate clusters from duplicate pairs and a shared group key.
 
 Items are numbered in landing order (``source_file``, then ``source_row_number``, then
-``item_id``). Union-find always keeps the smaller number as a component's root, so a
-cluster is named after its first-landed member whatever the order the pairs arrive in:
-the same items and pairs always give the same ``cluster_id``.
+``item_id``). Exact pairs and a shared group key join items transitively (connected
+components: identical texts, one conversation); near pairs join those units to a leader,
+the first unit of the cluster, which each of them is directly similar to. A cluster is
+named after its first-landed member whatever the order the pairs arrive in: the same
+items and pairs always give the same ``cluster_id``.
 """
 
 from __future__ import annotations
@@ -96,16 +98,54 @@ def group_links(group_values: Sequence[object]) -> list[tuple[int, int]]:
     return list(zip(firsts[keep].tolist(), grouped[keep].tolist(), strict=True))
 
 
+def leader_clusters(n_units: int, links: Iterable[tuple[int, int]]) -> np.ndarray:
+    """The leader of each unit: units are taken in order (0, 1, ...); a unit no leader has
+    claimed becomes a leader and claims every unclaimed unit it links to directly.
+
+    Every member is linked to its leader, so a cluster never chains dissimilar texts
+    together the way connected components do (a ~ b ~ c with a and c far apart). A leader
+    is its cluster's smallest unit: a linked smaller unit would have led or been claimed.
+
+    >>> leader_clusters(6, [(1, 2), (2, 3), (3, 4), (0, 5)]).tolist()
+    [0, 1, 1, 3, 3, 0]
+    >>> leader_clusters(3, []).tolist()
+    [0, 1, 2]
+    """
+    pairs = np.asarray(list(links), dtype=np.int64).reshape(-1, 2)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    source = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    target = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    order = np.lexsort((target, source))
+    source, target = source[order], target[order]
+    starts = np.searchsorted(source, np.arange(n_units + 1))
+    leader = np.arange(n_units, dtype=np.int64)
+    claimed = np.zeros(n_units, dtype=bool)
+    for unit in np.unique(source).tolist():
+        if claimed[unit]:
+            continue
+        claimed[unit] = True
+        members = target[starts[unit] : starts[unit + 1]]
+        members = members[~claimed[members]]
+        claimed[members] = True
+        leader[members] = unit
+    return leader
+
+
 def cluster_table(
     item_ids: Sequence[str],
     pairs_a: Sequence[str],
     pairs_b: Sequence[str],
     group_values: Sequence[object] | None = None,
+    exact: Sequence[bool] | None = None,
 ) -> pd.DataFrame:
     """One row per item: ``item_id``, ``cluster_id`` and ``cluster_size``.
 
-    ``item_ids`` are in landing order; ``cluster_id`` is the item_id of the cluster's
-    first-landed member. Pairs naming an item that is not in ``item_ids`` are an error.
+    ``item_ids`` are in landing order. Exact pairs (``exact``; every pair when it is
+    omitted) and items sharing a group value form units, their connected components; a
+    near pair links two units, which :func:`leader_clusters` groups so that every unit of a
+    cluster is a near duplicate of the cluster's first unit. ``cluster_id`` is the
+    item_id of the cluster's first-landed member. Pairs naming an item that is not in
+    ``item_ids`` are an error.
 
     >>> cluster_table(["x", "y", "z", "w"], ["w"], ["y"], ["g", None, "g", None])
       item_id cluster_id  cluster_size
@@ -124,10 +164,15 @@ def cluster_table(
         raise ClusterError(
             f"a duplicate pair names item_id {str(unknown[0])!r}, which is not an item."
         )
-    links: list[tuple[int, int]] = list(zip(first.tolist(), second.tolist(), strict=True))
+    is_exact = np.ones(len(first), dtype=bool) if exact is None else np.asarray(exact, bool)
+    links: list[tuple[int, int]] = list(
+        zip(first[is_exact].tolist(), second[is_exact].tolist(), strict=True)
+    )
     if group_values is not None:
         links.extend(group_links(group_values))
-    roots = connected_components(len(ids), links)
+    units = connected_components(len(ids), links)
+    near = zip(units[first[~is_exact]].tolist(), units[second[~is_exact]].tolist(), strict=True)
+    roots = leader_clusters(len(ids), near)[units]
     sizes = np.bincount(roots, minlength=len(ids))[roots] if len(ids) else roots
     return pd.DataFrame(
         {
@@ -154,8 +199,9 @@ def duplicate_clusters(
     """Duplicate clusters of ``items`` (one row per item) from duplicate ``pairs``.
 
     ``items`` needs item_id, source_file, source_row_number and metadata (JSON);
-    ``pairs`` needs item_id_a and item_id_b. Items sharing a non-empty value of the
-    metadata key ``group_column`` (for example a conversation id) join one cluster too.
+    ``pairs`` needs item_id_a, item_id_b and kind (``exact`` or ``near``). Items sharing a
+    non-empty value of the metadata key ``group_column`` (for example a conversation id)
+    join one cluster too.
     Only the columns needed leave the database.
     """
     group_column = (group_column or "").strip()
@@ -172,12 +218,13 @@ def duplicate_clusters(
             f"duplicate_group_column '{group_column}' is not a metadata column of any item "
             f"(metadata columns: {', '.join(row[0] for row in known) or 'none'})."
         )
-    pair_columns = pairs.project("item_id_a, item_id_b").fetchnumpy()
+    pair_columns = pairs.project("item_id_a, item_id_b, kind = 'exact' as is_exact").fetchnumpy()
     return cluster_table(
         item_columns["item_id"],
         pair_columns["item_id_a"],
         pair_columns["item_id_b"],
         item_columns["group_value"] if group_column else None,
+        exact=pair_columns["is_exact"],
     )
 
 

@@ -2,8 +2,9 @@
 
 {#- One row per distinct text key (keyed by its representative item): its MinHash signature,
     the minimum of each of K seeded hashes over its shingles, and the hash of each of the b
-    bands of K / b consecutive minhashes (the LSH buckets). Repeated shingles do not change a
-    minimum, so shingles are not deduplicated first. -#}
+    bands of K / b consecutive minhashes (the LSH buckets), and its shingle set (the distinct
+    shingle hashes, sorted) that candidate pairs are verified with. Repeated shingles do not
+    change a minimum, so shingles are not deduplicated before hashing. -#}
 {%- set settings = minhash_settings() -%}
 
 with
@@ -32,7 +33,8 @@ minimums as (
         {% for permutation in range(1, settings.permutations + 1) %}
             min({{ minhash_hash('shingle_hash', permutation) }}) as minhash_{{ permutation }},
         {% endfor %}
-        count(*) as n_shingles
+        count(*) as n_shingles,
+        list_sort(list_distinct(list(shingle_hash))) as shingle_set
     from shingle_hashes
     group by item_id, landing_rank
 
@@ -44,6 +46,7 @@ final as (
         item_id,
         landing_rank,
         n_shingles,
+        shingle_set,
         [
             {%- for permutation in range(1, settings.permutations + 1) -%}
                 minhash_{{ permutation }}{{ ', ' if not loop.last }}

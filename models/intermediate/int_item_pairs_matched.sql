@@ -3,10 +3,13 @@
 {#- One row per duplicate pair (item_id_a < item_id_b), linking rather than listing every pair:
     exact duplicates link each item to its text key's representative (not all pairs of a
     large group); near duplicates link representatives of different text keys whose
-    estimated Jaccard similarity (share of equal minhashes) reaches near_duplicate_threshold.
-    Candidates are texts sharing an LSH band bucket; within a bucket each text is compared
-    with the bucket's first text and its minhash_bucket_window predecessors (by landing
-    rank), which bounds the work of very large near-duplicate groups. -#}
+    Jaccard similarity of shingle sets reaches near_duplicate_threshold. Candidates are
+    texts sharing an LSH band bucket; within a bucket each text is compared with the
+    bucket's first text and its minhash_bucket_window predecessors (by landing rank), which
+    bounds the work of very large near-duplicate groups. A candidate whose estimated
+    similarity (share of equal minhashes) is at least the threshold less
+    near_duplicate_candidate_margin is verified with its exact similarity, so the estimate's
+    noise neither admits nor loses a pair. -#}
 {%- set settings = minhash_settings() -%}
 
 with
@@ -102,7 +105,9 @@ compared_signatures as (
         first_text.item_id as first_item_id,
         second_text.item_id as second_item_id,
         first_text.minhashes as first_minhashes,
-        second_text.minhashes as second_minhashes
+        second_text.minhashes as second_minhashes,
+        first_text.shingle_set as first_shingle_set,
+        second_text.shingle_set as second_shingle_set
     from candidate_pairs
     inner join minhashes as first_text
         on candidate_pairs.landing_rank_a = first_text.landing_rank
@@ -116,11 +121,25 @@ estimated as (
     select
         first_item_id,
         second_item_id,
+        first_shingle_set,
+        second_shingle_set,
         list_sum(list_transform(
             range(1, {{ settings.permutations + 1 }}),
             lambda position: case when first_minhashes[position] = second_minhashes[position] then 1 else 0 end
-        )) / {{ settings.permutations }} as similarity
+        )) / {{ settings.permutations }} as estimated_similarity
     from compared_signatures
+
+),
+
+verified as (
+
+    select
+        first_item_id,
+        second_item_id,
+        len(list_intersect(first_shingle_set, second_shingle_set)) as n_shared,
+        len(first_shingle_set) + len(second_shingle_set) as n_both
+    from estimated
+    where estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
 
 ),
 
@@ -129,10 +148,10 @@ near_pairs as (
     select
         least(first_item_id, second_item_id) as item_id_a,
         greatest(first_item_id, second_item_id) as item_id_b,
-        cast(similarity as double) as similarity,
+        cast(n_shared as double) / (n_both - n_shared) as similarity,
         'near' as kind
-    from estimated
-    where similarity >= {{ settings.threshold }}
+    from verified
+    where cast(n_shared as double) / (n_both - n_shared) >= {{ settings.threshold }}
 
 ),
 

@@ -1,4 +1,5 @@
-"""Duplicate clusters: union-find over pairs and a group key (smartloop.clusters)."""
+"""Duplicate clusters: union-find over exact pairs and a group key, leaders over near pairs
+(smartloop.clusters)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from smartloop.clusters import (
     group_links,
 )
 
-# (items in landing order, pairs, group values or None, expected cluster_id per item)
+# (items in landing order, pairs, group values or None, expected cluster_id per item);
+# "bc" is an exact pair, "b~c" a near pair
 CASES = {
     "singletons": ("abc", [], None, "abc"),
     "one_pair": ("abc", ["bc"], None, "abb"),
@@ -28,11 +30,24 @@ CASES = {
     "group_key": ("abcd", [], ["g", None, "g", "h"], "abad"),
     "blank_group": ("abc", [], [" ", "", None], "abc"),
     "group_and_pairs": ("abcde", ["de"], ["x", "y", "x", "y", None], "ababb"),
+    # near pairs: every member is a near duplicate of its cluster's first unit
+    "near_pair": ("abc", ["b~c"], None, "abb"),
+    "near_chain_breaks": ("abcde", ["d~e", "c~d", "b~c"], None, "abbdd"),
+    "near_star": ("abcd", ["a~d", "a~c", "b~a"], None, "aaaa"),
+    "near_to_first_leader": ("abcd", ["b~d", "a~d", "c~d"], None, "abca"),
+    "near_between_exact_groups": ("abcde", ["ac", "be", "c~e", "d~e"], None, "aaada"),
+    "near_and_group": ("abcd", ["a~d", "c~d"], [None, "g", "g", None], "abba"),
 }
 
 
+def _split(pairs: list[str]) -> tuple[list[str], list[str], list[bool]]:
+    ends = [pair.split("~") if "~" in pair else list(pair) for pair in pairs]
+    return [a for a, _ in ends], [b for _, b in ends], ["~" not in pair for pair in pairs]
+
+
 def clusters_of(items: str, pairs: list[str], groups: list[str | None] | None) -> str:
-    table = cluster_table(list(items), [p[0] for p in pairs], [p[1] for p in pairs], groups)
+    first, second, exact = _split(pairs)
+    table = cluster_table(list(items), first, second, groups, exact=exact)
     assert table["item_id"].tolist() == list(items)
     sizes = table.groupby("cluster_id")["item_id"].transform("size")
     assert table["cluster_size"].tolist() == sizes.tolist()
@@ -48,13 +63,31 @@ def test_cluster_ids_are_first_landed_members(name: str) -> None:
 def test_clusters_do_not_depend_on_pair_order_or_direction() -> None:
     rng = random.Random(20111)
     items = [f"i{n:03d}" for n in range(200)]
-    pairs = [(rng.choice(items), rng.choice(items)) for _ in range(150)]
-    expected = cluster_table(items, [a for a, _ in pairs], [b for _, b in pairs])
+    pairs = [(rng.choice(items), rng.choice(items), rng.random() < 0.3) for _ in range(150)]
+
+    def table(rows: list[tuple[str, str, bool]]):
+        return cluster_table(items, *(list(column) for column in zip(*rows, strict=True)))
+
+    expected = table(pairs)
     for _ in range(5):
         rng.shuffle(pairs)
-        flipped = [(b, a) if rng.random() < 0.5 else (a, b) for a, b in pairs]
-        got = cluster_table(items, [a for a, _ in flipped], [b for _, b in flipped])
+        got = table([(b, a, e) if rng.random() < 0.5 else (a, b, e) for a, b, e in pairs])
         assert got.equals(expected)
+
+
+def test_every_near_member_is_linked_to_its_clusters_first_unit() -> None:
+    rng = random.Random(5)
+    items = [f"i{n:03d}" for n in range(300)]
+    pairs = [tuple(sorted(rng.sample(range(300), 2))) for _ in range(400)]
+    table = cluster_table(
+        items, [items[a] for a, _ in pairs], [items[b] for _, b in pairs], exact=[False] * 400
+    )
+    linked = {frozenset((items[a], items[b])) for a, b in pairs}
+    clusters = dict(zip(table["item_id"], table["cluster_id"], strict=True))
+    assert len(set(clusters.values())) < 250  # the pairs do join items
+    for item, cluster in clusters.items():
+        assert item == cluster or frozenset((item, cluster)) in linked
+        assert cluster <= item  # the first-landed member names the cluster
 
 
 def test_connected_components_roots_are_smallest_members() -> None:
@@ -105,7 +138,7 @@ def items_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]):
 
 
 def pairs_relation(con: duckdb.DuckDBPyConnection, rows: list[tuple]):
-    return make_table(con, "pairs", "item_id_a varchar, item_id_b varchar", rows)
+    return make_table(con, "pairs", "item_id_a varchar, item_id_b varchar, kind varchar", rows)
 
 
 def test_duplicate_clusters_orders_by_file_then_row(con) -> None:
@@ -118,7 +151,7 @@ def test_duplicate_clusters_orders_by_file_then_row(con) -> None:
             ("alone", "items/a.csv", 3, None),
         ],
     )
-    pairs = pairs_relation(con, [("first", "late")])
+    pairs = pairs_relation(con, [("first", "late", "exact")])
     table = duplicate_clusters(items, pairs, group_column="thread")
     got = {
         item: (cluster, size)
