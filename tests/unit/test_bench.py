@@ -109,3 +109,31 @@ def test_write_increment_is_seeded(tmp_path: Path) -> None:
         written = bench.write_increment(tmp_path / name, seed=1)
         outputs.append(Path(written["items_file"]).read_text(encoding="utf-8"))
     assert outputs[0] == outputs[1]
+
+
+def test_linked_pairs_count_units_and_links_not_groups() -> None:
+    # a ~ c and c ~ e are asserted, a ~ e is not (no link): unlike a cluster of a, c, e
+    keys = {"a": "win a prize now", "b": "win a prize now", "c": "win a prize now!!",
+            "d": "lunch at noon?", "e": "nothing like it"}  # fmt: skip
+    units = bench.text_units(keys)
+    assert units["a"] == units["b"] != units["c"]
+    found = bench.linked_pair_quality(
+        "x", units, [("a", "c"), ("e", "c"), ("c", "a")], keys, [("c", "e")], [("a", "e")]
+    )
+    # asserted: a-b (same key), a-c and b-c (linked units), c-e: 4 pairs, c-e right (planted)
+    assert found["x_links_asserted"] == 4 and found["x_links_checked"] == 4
+    assert found["x_link_precision"] == 1.0
+    assert found["x_link_recall"] == 0.0
+
+
+def test_linked_pairs_sample_deterministically() -> None:
+    keys = {f"x{i}": hashlib.md5(str(i).encode()).hexdigest() for i in range(400)}
+    units = {item: item for item in keys}
+    links = [(f"x{i}", f"x{i + 1}") for i in range(399)]
+    first = bench.linked_pair_quality("y", units, links, keys, [], [], max_pairs=100, seed=1)
+    again = bench.linked_pair_quality(
+        "y", units, list(reversed(links)), keys, [], [], max_pairs=100, seed=1
+    )
+    assert first == again
+    assert first["y_links_asserted"] == 399 and first["y_links_checked"] == 100
+    assert first["y_link_precision"] == 0.0 and first["y_link_recall"] is None
