@@ -22,7 +22,7 @@ import json
 import re
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,11 @@ def list_landing_files(landing_dir: Path, kind: str) -> list[Path]:
     return files
 
 
+# json.dumps(value, ensure_ascii=False[, sort_keys=True]) without a new encoder per row
+_JSON = json.JSONEncoder(ensure_ascii=False)
+_SORTED_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 @dataclass
 class _Rows:
     """Column-wise accumulator for the raw table of one kind."""
@@ -137,8 +142,13 @@ class _Rows:
     data: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in (*SOURCE_COLUMNS, *self.contract.columns, "metadata"):
+        self.columns = self.contract.columns
+        for name in (*SOURCE_COLUMNS, *self.columns, "metadata"):
             self.data[name] = []
+
+    def extra_names(self, header: Sequence[str]) -> tuple[str, ...]:
+        """The names of ``header`` that are not the contract's: the metadata columns."""
+        return tuple(name for name in header if name not in self.columns)
 
     def add(
         self,
@@ -147,21 +157,25 @@ class _Rows:
         record: dict[str, str | None] | None,
         raw: Any,
         error: str | None,
+        extra_names: tuple[str, ...] | None = None,
     ) -> None:
+        """One landed row; ``extra_names`` (the record's metadata keys, when every record of
+        the file has the same keys) saves finding them row by row."""
         d = self.data
         d["source_file"].append(source[0])
         d["source_format"].append(source[1])
         d["source_row_number"].append(row_number)
         d["parse_error"].append(error)
-        d["raw_record"].append(json.dumps(raw, ensure_ascii=False))
+        d["raw_record"].append(_JSON.encode(raw))
         record = record or {}
-        for name in self.contract.columns:
+        for name in self.columns:
             d[name].append(record.get(name))
-        extra = {k: v for k, v in record.items() if k not in self.contract.columns}
+        if extra_names is None or not record:
+            extra = {k: v for k, v in record.items() if k not in self.columns}
+        else:
+            extra = {k: record[k] for k in extra_names}
         # Sorted keys: the same metadata from a CSV and a JSON file compares equal.
-        d["metadata"].append(
-            json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
-        )
+        d["metadata"].append(_SORTED_JSON.encode(extra) if extra else None)
 
     def table(self) -> pa.Table:
         types = {"source_row_number": pa.int64()}
@@ -204,9 +218,19 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="surrogateescape")
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_DEFECT_RE = re.compile("[\ud800-\udfff\x00]")
+
+
 def _has_surrogates(text: str) -> bool:
     """Undecodable bytes (escaped by ``surrogateescape``) or lone surrogates from JSON escapes."""
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _SURROGATE_RE.search(text) is not None
+
+
+def _may_have_defects(texts: Iterable[str]) -> bool:
+    """Whether any of ``texts`` holds a character :func:`_row_defect` refuses (checked once
+    for a whole file or column, so clean data skips the check per row)."""
+    return any(_DEFECT_RE.search(text) is not None for text in texts)
 
 
 _LONE_SURROGATE_RE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
@@ -262,19 +286,21 @@ def _read_csv(path: Path, rel: str, contract: Contract, rows: _Rows) -> None:
             return  # an empty file holds no rows and promises nothing
         header = _header([_repair(n) for n in first], rel)
         _require(set(header), contract, rel)
+        check_rows = _may_have_defects([text])
+        extra_names = rows.extra_names(header)
         number = 0
         for fields in records:
             if not fields:
                 continue  # blank line
             number += 1
-            error = _row_defect(fields)
+            error = _row_defect(fields) if check_rows else None
             if error is None and len(fields) != len(header):
                 error = f"the row has {len(fields)} fields and the header has {len(header)}"
             if error:
                 rows.add((rel, "csv"), number, None, [_repair(f) for f in fields], error)
                 continue
             record = dict(zip(header, fields, strict=True))
-            rows.add((rel, "csv"), number, record, record, None)
+            rows.add((rel, "csv"), number, record, record, None, extra_names)
     except csv.Error as exc:
         raise LandingError(f"{rel}: the CSV cannot be parsed ({_reason(exc)}).") from exc
 
@@ -356,11 +382,19 @@ def _read_parquet(path: Path, rel: str, contract: Contract, rows: _Rows) -> None
         table = pq.read_table(pa.BufferReader(data) if gzipped else path)
     except Exception as exc:
         raise LandingError(f"{rel}: the Parquet file cannot be read ({_reason(exc)}).") from exc
-    columns = [[_stringify(v) for v in col.to_pylist()] for col in table.columns]
+    columns = [
+        # text columns are already what _stringify makes of them
+        col.to_pylist()
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+        else [_stringify(v) for v in col.to_pylist()]
+        for col in table.columns
+    ]
+    check_rows = _may_have_defects(v for col in columns for v in col if v is not None)
+    extra_names = rows.extra_names(header)
     for number, values in enumerate(zip(*columns, strict=True), start=1):
         record = dict(zip(header, values, strict=True))
-        error = _row_defect([v for v in values if v is not None])
-        rows.add((rel, "parquet"), number, None if error else record, record, error)
+        error = _row_defect([v for v in values if v is not None]) if check_rows else None
+        rows.add((rel, "parquet"), number, None if error else record, record, error, extra_names)
 
 
 _READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
