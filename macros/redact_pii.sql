@@ -16,7 +16,9 @@
     SQL (pii_substitute). Matches are marked with the private-use characters U+E000-U+E004, which
     are removed from the input first.
     The result is a scalar subquery over a chain of one-row CTEs, pii_0 (the input) to pii_n, one
-    or a few per pass: flat SQL binds fast (nested lambdas take exponential time to bind) and
+    or a few per pass; every detector's match holds a digit, @, = or :, so a text without any
+    skips the chain and passes through as it is (half the texts of real short messages). Flat
+    CTEs, one per pass: flat SQL binds fast (nested lambdas take exponential time to bind) and
     stays within sqlfluff's parse depth in the calling model, and DuckDB runs it once per distinct
     text. So the expression cannot use a lambda parameter: redact a list with unnest, not with
     list_transform. Regexes live in set blocks: a Jinja string literal turns \b into a backspace.
@@ -175,9 +177,13 @@
     {%- set anything -%} [^\x{E000}-\x{E003}]* {%- endset -%}
     {%- do stages.append(pii_replace_checked('pii_text', keyword_pattern, '<PHONE>', keyword_accept, suffix_accept=anything)) -%}
 
+    {#- Every detector's match holds a digit, @, = or : (see the patterns above): a text
+        without one passes through, and the chain runs on the others only. -#}
+    {%- set may_hold_pii = "regexp_matches(pii_text, '[0-9@=:]')" -%}
     (
         with
-        pii_0 as (select regexp_replace(cast({{ expression }} as varchar), '[\x{E000}-\x{E004}]', '', 'g') as pii_text),
+        pii_input as (select regexp_replace(cast({{ expression }} as varchar), '[\x{E000}-\x{E004}]', '', 'g') as pii_text),
+        pii_0 as (select pii_text from pii_input where {{ may_hold_pii }}),
         {%- for stage in stages %}
             {%- if stage is mapping %}
         {{ pii_substitute('pii_' ~ loop.index0, 'pii_' ~ loop.index, stage.pattern, stage.is_pii, stage.placeholder) }}
@@ -186,5 +192,7 @@
             {%- endif %}{{ ',' if not loop.last }}
         {%- endfor %}
         select pii_text from pii_{{ stages | length }}
+        union all
+        select pii_text from pii_input where not {{ may_hold_pii }}
     )
 {%- endmacro %}

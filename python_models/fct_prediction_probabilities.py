@@ -21,9 +21,10 @@ def model(dbt, session):
     )
     retrain = str(dbt.config.get("retrain")).lower() not in ("false", "0", "no")
     model_dir = dbt.config.get("model_dir") or None
-    items = frames.to_pandas(dbt.ref("dim_items"))[
-        ["item_id", "text", "metadata", "split", "cluster_id", "label", "is_trainable"]
-    ]
+    items = frames.to_pandas(
+        dbt.ref("dim_items"),
+        ["item_id", "text", "metadata", "split", "cluster_id", "label", "is_trainable"],
+    )
     # as macros/current_build_id.sql: read when the model runs, not when dbt parses
     run_id = (
         dbt.config.get("build_id") or os.environ.get("SMARTLOOP_BUILD_ID") or get_invocation_id()

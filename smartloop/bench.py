@@ -684,8 +684,8 @@ def datalab_side_by_side(
     """cleanlab's Datalab (label, near_duplicate and outlier issues) against smartloop on
     one build: time, peak memory, and precision and recall against the planted truth.
 
-    Datalab gets the representation smartloop's model uses (its TF-IDF vectorisers, fitted
-    on every item, reduced to 100 dense dimensions by a seeded TruncatedSVD) and the
+    Datalab gets the representation smartloop's model uses (its hashed TF-IDF features,
+    fitted on every distinct text, reduced to 100 dense dimensions by a seeded TruncatedSVD) and the
     serving file's out-of-sample probabilities of the labelled, trainable items."""
     from sklearn.decomposition import TruncatedSVD
 
@@ -861,9 +861,10 @@ def run(
 def machine() -> str:
     """One line describing the machine the figures come from."""
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    duckdb_memory = os.environ.get("SMARTLOOP_DUCKDB_MEMORY_LIMIT", "3GB (the default)")
     return (
         f"{platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GiB RAM, "
-        f"Python {platform.python_version()}"
+        f"Python {platform.python_version()}, DuckDB memory limit {duckdb_memory}"
     )
 
 
@@ -1068,7 +1069,7 @@ def _datalab_table(rows: list[dict[str, Any]]) -> list[str]:
         f"Datalab (cleanlab {_cleanlab_version()}) ran `find_issues` with issue types label, "
         "near_duplicate and outlier (defaults) in a process of its own, on the labelled, "
         "trainable items: features are smartloop's own representation (training.features: "
-        "TF-IDF word 1-2-grams and character 2-5-grams) reduced to "
+        "hashed TF-IDF of word 1-2-grams and character 2-5-grams) reduced to "
         f"{d['feature_dimensions']} dense dimensions by a seeded TruncatedSVD "
         f"({d['feature_seconds']:.0f} s at the last size, not counted), and pred_probs are "
         "smartloop's out-of-sample probabilities from the serving file (their training is not "

@@ -7,19 +7,20 @@ from typing import Any
 import pandas as pd
 
 
-def to_pandas(data: Any) -> pd.DataFrame:
-    """A pandas DataFrame of a DuckDB relation, a Spark DataFrame or a pandas DataFrame.
+def to_pandas(data: Any, columns: list[str] | None = None) -> pd.DataFrame:
+    """A pandas DataFrame of a DuckDB relation, a Spark DataFrame or a pandas DataFrame;
+    with ``columns``, of those columns only, chosen before the engine hands the rows over.
 
     >>> import duckdb
-    >>> to_pandas(duckdb.sql("select 1 as one")).to_dict("records")
-    [{'one': 1}]
+    >>> to_pandas(duckdb.sql("select 1 as one, 2 as two"), ["two"]).to_dict("records")
+    [{'two': 2}]
     """
     if isinstance(data, pd.DataFrame):
-        return data
+        return data if columns is None else data[columns]
     if hasattr(data, "toPandas"):  # a Spark DataFrame (dbt-spark on Databricks)
-        return data.toPandas()
+        return (data if columns is None else data.select(*columns)).toPandas()
     if hasattr(data, "df"):  # a DuckDB relation
-        return data.df()
+        return (data if columns is None else data.select(*columns)).df()
     raise TypeError(f"cannot read a {type(data).__name__} as a table.")
 
 

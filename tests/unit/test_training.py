@@ -66,6 +66,25 @@ def test_a_duplicate_cluster_is_held_out_in_one_fold() -> None:
     assert folds["fold"].nunique() == 3
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_folds_keep_groups_whole_and_spread_each_label_evenly(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = np.concatenate([rng.integers(2, 40, 60), np.ones(3000, dtype=int)])
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    labels = rng.choice(["a", "b", "c"], p=[0.6, 0.3, 0.1], size=len(groups))
+    folds = training.stratified_group_folds(labels, groups.astype(str), 5, seed)
+    frame = pd.DataFrame({"group": groups, "label": labels, "fold": folds})
+    assert frame.groupby("group")["fold"].nunique().max() == 1
+    per_fold = pd.crosstab(frame["fold"], frame["label"])
+    assert list(per_fold.index) == [0, 1, 2, 3, 4]
+    # single items fill the folds last, so each label ends within one item of even
+    assert (per_fold.max() - per_fold.min()).max() <= 1
+    again = training.stratified_group_folds(labels, groups.astype(str), 5, seed)
+    assert (again == folds).all()
+    other = training.stratified_group_folds(labels, groups.astype(str), 5, seed + 10)
+    assert (other != folds).any()
+
+
 def test_the_model_learns_and_is_deterministic() -> None:
     data = items()
     first = training.train_and_score(data, SETTINGS, "run1")
@@ -177,3 +196,28 @@ def test_no_reusable_model_for_other_settings_or_classes(tmp_path) -> None:
     assert training.reusable_model(tmp_path / "missing", SETTINGS, data) is None
     (tmp_path / training.MODEL_FILE).write_bytes(b"not a pickle")
     assert training.reusable_model(tmp_path, SETTINGS, data) is None
+
+
+def test_texts_counted_in_parallel_chunks_give_the_same_features(monkeypatch) -> None:
+    texts = np.array([*sorted(set(items(400)["text"])), "hello world", "hello there"])
+    serial, serial_matrix = training.TextFeatures.fit(texts, SETTINGS)
+    monkeypatch.setattr(training, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(training, "CHUNK_TEXTS", 37)
+    parallel, parallel_matrix = training.TextFeatures.fit(texts, SETTINGS)
+    assert (serial_matrix != parallel_matrix).nnz == 0
+    assert (serial.transform(texts[:50]) != parallel.transform(texts[:50])).nnz == 0
+
+
+def test_features_keep_the_most_frequent_columns_and_each_block_is_normalised() -> None:
+    texts = np.array(["aa bb", "aa cc", "aa dd", "bb ee", "ff"] * 3)
+    settings = training.TrainingSettings(max_features=3)
+    features, matrix = training.TextFeatures.fit(np.unique(texts), settings)
+    assert [len(columns) for columns in features.kept] == [3, 3]
+    words = training._hashers(settings)[0]
+    # the two most frequent words (in 3 and 2 distinct texts) are kept; ties are cut
+    for word in ("aa", "bb"):
+        assert words.transform([word]).indices[0] in features.kept[0]
+    blocks = np.split(matrix.toarray(), [3], axis=1)
+    for block in blocks:
+        norms = np.linalg.norm(block, axis=1)
+        assert np.allclose(norms[norms > 0], 1.0)
