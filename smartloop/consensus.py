@@ -39,9 +39,8 @@ class DawidSkeneFit:
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    uniques = sorted(values.astype(str).unique())
-    index = {value: i for i, value in enumerate(uniques)}
-    return values.astype(str).map(index).to_numpy(dtype=np.int64), uniques
+    codes, uniques = pd.factorize(values.astype(str), sort=True)
+    return codes.astype(np.int64), [str(value) for value in uniques]
 
 
 def dawid_skene(
@@ -97,24 +96,31 @@ def dawid_skene(
             0,
             True,
         )
-    fit_weight = weight * fit_row
-    cell = annotator * n_labels + label  # (annotator, given label) of each row
-    posteriors = shares
+    # The EM runs on the shared items' rows only (the others weigh nothing in it).
+    rows = np.flatnonzero(fit_row)
+    shared = np.flatnonzero(shared_item)
+    fit_item = np.searchsorted(shared, item[rows])
+    fit_annotator, fit_label, fit_weight = annotator[rows], label[rows], weight[rows]
+    fit_cell = fit_annotator * n_labels + fit_label  # (annotator, given label) of each row
+    every_shared = np.ones(len(shared), dtype=bool)
+    posteriors = shares[shared]
     converged = False
     n_iterations = 0
     while n_iterations < max_iterations:
         n_iterations += 1
         priors, confusions = _m_step(
-            posteriors, item, cell, fit_weight, shared_item, n_annotators, n_labels
+            posteriors, fit_item, fit_cell, fit_weight, every_shared, n_annotators, n_labels
         )
-        updated = _e_step(priors, confusions, item, annotator, label, fit_weight, n_items)
-        change = float(np.abs(updated - posteriors)[shared_item].max())
+        updated = _e_step(
+            priors, confusions, fit_item, fit_annotator, fit_label, fit_weight, len(shared)
+        )
+        change = float(np.abs(updated - posteriors).max())
         posteriors = updated
         if change <= tolerance:
             converged = True
             break
     priors, confusions = _m_step(
-        posteriors, item, cell, fit_weight, shared_item, n_annotators, n_labels
+        posteriors, fit_item, fit_cell, fit_weight, every_shared, n_annotators, n_labels
     )
     known_weight = weight * fitted_annotator[annotator]
     posteriors = _e_step(priors, confusions, item, annotator, label, known_weight, n_items)
