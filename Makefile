@@ -62,5 +62,6 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	touch $@
 
 ## bench: build synthetic data of 10k, 100k and 1M items, compare with cleanlab's Datalab at 100k, write bench/results.md (not part of test)
+SIZES ?= 10000,100000,1000000
 bench: $(VENV)/.installed-bench
-	$(BIN)/smartloop bench --sizes $(or $(SIZES),10000,100000,1000000) --with-cleanlab
+	$(BIN)/smartloop bench --sizes $(SIZES) --with-cleanlab
