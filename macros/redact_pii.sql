@@ -17,11 +17,12 @@
     are removed from the input first.
     The result is a scalar subquery over a chain of one-row CTEs, pii_0 (the input) to pii_n, one
     or a few per pass; every detector's match holds a digit, @, = or :, so a text without any
-    skips the chain and passes through as it is (half the texts of real short messages). Flat
-    CTEs, one per pass: flat SQL binds fast (nested lambdas take exponential time to bind) and
-    stays within sqlfluff's parse depth in the calling model, and DuckDB runs it once per distinct
-    text. So the expression cannot use a lambda parameter: redact a list with unnest, not with
-    list_transform. Regexes live in set blocks: a Jinja string literal turns \b into a backspace.
+    skips the chain and passes through as it is (53% of the demo's comments, 67% of the SMS Spam
+    Collection's messages). Flat CTEs bind fast (nested lambdas take exponential time to bind)
+    and stay within sqlfluff's parse depth in the calling model, and DuckDB runs the chain once
+    per distinct text. So the expression cannot use a lambda parameter: redact a list with
+    unnest, not with list_transform. Regexes live in set blocks: a Jinja string literal turns \b
+    into a backspace.
 -#}
 {% macro default__redact_pii(expression) -%}
     {%- set stages = [] -%}
@@ -177,8 +178,6 @@
     {%- set anything -%} [^\x{E000}-\x{E003}]* {%- endset -%}
     {%- do stages.append(pii_replace_checked('pii_text', keyword_pattern, '<PHONE>', keyword_accept, suffix_accept=anything)) -%}
 
-    {#- Every detector's match holds a digit, @, = or : (see the patterns above): a text
-        without one passes through, and the chain runs on the others only. -#}
     {%- set may_hold_pii = "regexp_matches(pii_text, '[0-9@=:]')" -%}
     (
         with
