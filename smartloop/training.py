@@ -233,7 +233,7 @@ def stratified_group_folds(
     holding the fewest items of the group's most common label, then the fewest items. This
     is the greedy rule of scikit-learn's StratifiedGroupKFold without its cost: that one
     scores every fold for every group with a standard deviation over all labels, in Python,
-    which took 15 s for 100,000 items of mostly single-item groups and grows with them."""
+    which took 10.5 s for 100,000 items of mostly single-item groups (this rule: 0.3 s)."""
     group_codes, group_of = np.unique(groups, return_inverse=True)
     label_codes, label_of = np.unique(labels, return_inverse=True)
     n_groups = len(group_codes)
