@@ -15,3 +15,23 @@
     {%- endset -%}
     coalesce(list_sort(regexp_extract_all({{ redact_pii(marked) }}, '{{ placeholder }}', 1)), []::varchar[])
 {%- endmacro %}
+
+{#- The PII types in a text given its redaction (redacted = redact_pii(expression)), as pii_found. -#}
+{% macro pii_found_given_redacted(expression, redacted) -%}
+    {{ return(adapter.dispatch('pii_found_given_redacted', 'smartloop')(expression, redacted)) }}
+{%- endmacro %}
+
+{#-
+    DuckDB: a text without '<' holds no placeholder of its own, so pii_found marks nothing in it
+    and reads the placeholders of its redaction: those of `redacted`, with no second detection.
+    A text with '<' is scanned by pii_found (every other text reaches it as NULL, so DuckDB,
+    which runs the detectors once per distinct value, runs them for these texts only).
+-#}
+{% macro default__pii_found_given_redacted(expression, redacted) -%}
+    {%- set placeholder = '<(CARD|EMAIL|HANDLE|IBAN|IP_ADDRESS|PHONE|SSN|URL_SECRET)>' -%}
+    case
+        when strpos({{ expression }}, '<') = 0
+            then coalesce(list_sort(regexp_extract_all({{ redacted }}, '{{ placeholder }}', 1)), []::varchar[])
+        else {{ pii_found('case when strpos(' ~ expression ~ ", '<') > 0 then " ~ expression ~ ' end') }}
+    end
+{%- endmacro %}

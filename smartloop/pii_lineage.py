@@ -142,22 +142,25 @@ def value_columns(expression: exp.Expr) -> set[str]:
 
 def _followed(node: Node) -> list[Node]:
     """The downstream nodes whose values reach ``node``: columns in value positions of its
-    expression, and nodes that are not plain column references (subquery outputs)."""
+    expression, and nodes that are not plain column references (subquery outputs, whose
+    correlated outer columns _inputs resolves). A column read only in a CASE condition or a
+    predicate next to a subquery is not followed."""
     expression = node.expression.this if isinstance(node.expression, exp.Alias) else node.expression
     if isinstance(expression, exp.Table):
         return list(node.downstream)
     carried = value_columns(expression)
     referenced = {c.sql(dialect="duckdb").replace('"', "") for c in expression.find_all(exp.Column)}
     return [
-        child
-        for child in node.downstream
-        if child.name in carried or child.name not in referenced or "*" in carried
+        child for child in node.downstream if child.name in carried or child.name not in referenced
     ]
 
 
-def _inputs(root: Node) -> set[tuple[str, str, str]]:
-    """The (schema, relation, column) inputs a column's values reach along unsanitised paths."""
-    found: set[tuple[str, str, str]] = set()
+def _inputs(root: Node) -> tuple[set[Column], set[str]]:
+    """The (schema, relation, column) inputs a column's values reach along unsanitised
+    paths, and the outer columns (``alias.column``) that correlated subqueries on those
+    paths read: sqlglot leaves these as placeholders, without their table."""
+    found: set[Column] = set()
+    correlated: set[str] = set()
     seen: set[int] = set()
     stack = [root]
     while stack:
@@ -168,8 +171,33 @@ def _inputs(root: Node) -> set[tuple[str, str, str]]:
         if not node.downstream and isinstance(node.source, exp.Table):
             table = node.source
             found.add((table.db, table.name, node.name.split(".")[-1]))
+        elif not node.downstream and isinstance(node.expression, exp.Placeholder):
+            correlated.add(node.name)
         stack.extend(_followed(node))
-    return found
+    return found, correlated
+
+
+def _outer_columns(
+    relation: Relation, names: set[str], columns: Mapping[tuple[str, str], list[str]]
+) -> set[Column]:
+    """The warehouse columns that outer references of correlated subqueries (``alias.column``)
+    can read: every column of that name in a relation the model reads. An over-approximation
+    (the alias is not resolved), so a value is never lost; a name no relation has (a column a
+    CTE derived) cannot be traced and stops the gate."""
+    read = {
+        (t.db, t.name) for t in exp.maybe_parse(relation.sql, dialect="duckdb").find_all(exp.Table)
+    }
+    out: set[Column] = set()
+    for name in sorted(names):
+        column = name.split(".")[-1]
+        matches = {(s, t, column) for s, t in read if column in columns.get((s, t), [])}
+        if not matches:
+            raise LineageError(
+                f"{relation.schema}.{relation.name}: a correlated subquery reads {name}, "
+                "which no relation the model reads has, so its lineage cannot be traced."
+            )
+        out |= matches
+    return out
 
 
 def _schema_tree(columns: Mapping[tuple[str, str], list[str]]) -> dict:
@@ -206,7 +234,11 @@ def column_inputs(
         root = roots.get(name)
         if root is None and not name.startswith("dbt_"):
             raise LineageError(f"{relation.schema}.{relation.name}.{name} has no lineage.")
-        out[name] = _inputs(root) if root is not None else set()
+        if root is None:
+            out[name] = set()
+            continue
+        found, correlated = _inputs(root)
+        out[name] = found | _outer_columns(relation, correlated, columns) if correlated else found
     return out
 
 

@@ -22,18 +22,32 @@ metadata_keys as (
 
 ),
 
+metadata_values as (
+
+    select
+        item_id,
+        key,
+        metadata ->> key as landed_value,
+        {{ is_personal_column('key') }} as is_personal,
+        {{ sanitize_value('key', "metadata ->> key") }} as value
+    from metadata_keys
+
+),
+
 metadata_entries as (
 
     select
         item_id,
         key,
-        {{ is_personal_column('key') }} as is_personal,
-        {{ sanitize_value('key', "metadata ->> key") }} as value,
+        is_personal,
+        value,
         case
-            when {{ is_personal_column('key') }} then cast([] as varchar[])
-            else list_transform({{ pii_found("metadata ->> key") }}, lambda pii_type: key || ':' || pii_type)
+            when is_personal then cast([] as varchar[])
+            else list_transform(
+                {{ pii_found_given_redacted('landed_value', 'value') }}, lambda pii_type: key || ':' || pii_type
+            )
         end as pii_findings
-    from metadata_keys
+    from metadata_values
 
 ),
 
@@ -49,22 +63,36 @@ metadata_rebuilt as (
 
 ),
 
+redacted_texts as (
+
+    select
+        item_id,
+        text as landed_text,
+        {{ redact_pii('text') }} as text,
+        source_file,
+        source_row_number,
+        landed_row_id,
+        n_deliveries
+    from items
+
+),
+
 redacted as (
 
     select
-        items.item_id,
-        {{ redact_pii('items.text') }} as text,
-        coalesce({{ pii_found('items.text') }}, []) as text_pii_types,
+        redacted_texts.item_id,
+        redacted_texts.text,
+        {{ pii_found_given_redacted('redacted_texts.landed_text', 'redacted_texts.text') }} as text_pii_types,
         metadata_rebuilt.metadata,
         coalesce(metadata_rebuilt.pseudonyms, []) as pseudonyms,
         coalesce(metadata_rebuilt.metadata_pii_findings, []) as metadata_pii_findings,
-        items.source_file,
-        items.source_row_number,
-        items.landed_row_id,
-        items.n_deliveries
-    from items
+        redacted_texts.source_file,
+        redacted_texts.source_row_number,
+        redacted_texts.landed_row_id,
+        redacted_texts.n_deliveries
+    from redacted_texts
     left join metadata_rebuilt
-        on items.item_id = metadata_rebuilt.item_id
+        on redacted_texts.item_id = metadata_rebuilt.item_id
 
 ),
 

@@ -80,6 +80,12 @@ def violations_with(traced, name: str, sql: str | None, reads=()) -> list:
         "select case when length(x.t) > 3 then x.t else 'short' end as leak from x",
         # a raw reason of a review
         'select r.reason as leak from "warehouse"."staging"."stg_landing__reviews" as r',
+        # through correlated scalar subqueries (sqlglot leaves the outer column a placeholder)
+        'select (select a.text) as leak from "warehouse"."intermediate"."int_items_accepted" as a',
+        "select coalesce((select a.text || 'x'), 'y') as leak "
+        'from "warehouse"."intermediate"."int_items_accepted" as a',
+        "select case when a.text like '%x%' then (select upper(a.text)) else 'n' end as leak "
+        'from "warehouse"."intermediate"."int_items_accepted" as a',
     ],
 )
 def test_the_gate_catches_a_mart_column_copied_from_raw_data(traced, sql: str) -> None:
@@ -93,6 +99,9 @@ def test_the_gate_catches_a_mart_column_copied_from_raw_data(traced, sql: str) -
         'select r.text as leak from "warehouse"."intermediate"."int_items_redacted" as r',
         'select count(a.text) as leak from "warehouse"."intermediate"."int_items_accepted" as a',
         'select a.text is null as leak from "warehouse"."intermediate"."int_items_accepted" as a',
+        # raw text only in the condition of a CASE whose value is a subquery
+        "select case when a.text like '%x%' then (select 1) else 0 end as leak "
+        'from "warehouse"."intermediate"."int_items_accepted" as a',
     ],
 )
 def test_redacted_and_value_free_columns_pass(traced, sql: str) -> None:
