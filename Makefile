@@ -29,8 +29,10 @@ app: $(VENV)/.installed
 	$(BIN)/smartloop app --home $(HOME_DIR)
 
 ## test: set up and run every test layer (package, dbt data and unit tests, CLI, app)
+## in TEST_WORKERS processes (pytest-xdist; a file's tests stay in one process)
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/unit tests/app -m "not dbt"
