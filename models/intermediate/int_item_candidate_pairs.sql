@@ -25,12 +25,11 @@ band_buckets as (
 
 ),
 
-bucket_members as (
+shared_buckets as (
 
     select
         band,
-        bucket,
-        list(landing_rank order by landing_rank) as landing_ranks
+        bucket
     from band_buckets
     group by band, bucket
     having count(*) > 1
@@ -39,12 +38,20 @@ bucket_members as (
 
 indexed_members as (
 
+    {#- numbered by a window, not by an ordered list() per bucket: DuckDB spills windows and
+        hash aggregates to disk, but not ordered aggregates (which ran out of memory at 1M) -#}
     select
-        band,
-        bucket,
-        unnest(landing_ranks) as landing_rank,
-        generate_subscripts(landing_ranks, 1) as member_index
-    from bucket_members
+        band_buckets.band,
+        band_buckets.bucket,
+        band_buckets.landing_rank,
+        row_number() over (
+            partition by band_buckets.band, band_buckets.bucket order by band_buckets.landing_rank
+        ) as member_index
+    from band_buckets
+    inner join shared_buckets
+        on
+            band_buckets.band = shared_buckets.band
+            and band_buckets.bucket = shared_buckets.bucket
 
 ),
 

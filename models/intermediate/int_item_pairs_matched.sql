@@ -61,13 +61,13 @@ candidate_pairs as (
 compared_signatures as (
 
     select
+        {%- for word in range(n_words) %}
+            xor(first_text.minhash_bytes_{{ word }}, second_text.minhash_bytes_{{ word }}) as differing_bytes_{{ word }},
+        {%- endfor %}
         first_text.item_id as first_item_id,
         second_text.item_id as second_item_id,
         candidate_pairs.landing_rank_a,
-        candidate_pairs.landing_rank_b,
-        {%- for word in range(n_words) %}
-            xor(first_text.minhash_bytes_{{ word }}, second_text.minhash_bytes_{{ word }}) as differing_bytes_{{ word }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        candidate_pairs.landing_rank_b
     from candidate_pairs
     inner join signatures as first_text
         on candidate_pairs.landing_rank_a = first_text.landing_rank
