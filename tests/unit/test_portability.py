@@ -1,0 +1,63 @@
+"""The Spark portability check on SQL snippets: DuckDB-only constructs are named, the
+ones sqlglot translates pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from smartloop import portability
+
+
+@pytest.fixture(scope="module")
+def spark() -> frozenset[str]:
+    return portability.spark_functions()
+
+
+def test_the_catalogue_is_spark_s_function_list(spark) -> None:
+    assert len(spark) > 400
+    assert {"transform", "array_intersect", "regexp_extract_all", "xxhash64", "md5"} <= spark
+    assert not {"list_intersect", "regexp_full_match", "strpos", "list_transform"} & spark
+
+
+@pytest.mark.parametrize(
+    ("sql", "construct", "detail"),
+    [
+        ("select a[1:2] from t", "list slice", "a[1:2]"),
+        ("select * exclude (a) from t", "* EXCLUDE/REPLACE", "* EXCLUDE (a)"),
+        ("select * replace (a + 1 as a) from t", "* EXCLUDE/REPLACE", "* REPLACE (a + 1 AS a)"),
+        ("select cast(a as ubigint) from t", "unsigned integer type", "UBIGINT"),
+        ("select list(a order by b) from t", "ordered list aggregate", "ARRAY_AGG(a ORDER BY b)"),
+        ("select regexp_full_match(a, 'x') from t", "function Spark lacks", "REGEXP_FULL_MATCH"),
+        ("select list_intersect(a, b) from t", "function Spark lacks", "LIST_INTERSECT"),
+        ("select lgamma(a) from t", "function Spark lacks", "LGAMMA"),
+        ("select hash(a) from t", "engine-specific values", "HASH"),
+        (
+            "select quantile_cont(a, 0.9) from t",
+            "quantile with DuckDB's argument order",
+            "QUANTILE_CONT(a, 0.9)",
+        ),
+    ],
+)
+def test_duckdb_only_constructs_are_named(spark, sql: str, construct: str, detail: str) -> None:
+    found = portability.sql_problems("m", sql, spark)
+    assert [(p.construct, p.detail) for p in found] == [(construct, detail)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select list_transform(a, lambda x: x + 1) from t",
+        "select strpos(a, 'b'), a ->> 'k', json_keys(a) from t",
+        "select count(*) filter (where a > 1), string_agg(a, ',' order by b) from t group by c",
+        "select try_cast(a as integer), md5(a), unnest(range(1, 3)) from t",
+        "select smartloop_clean_text(a) from t",
+        "select a from t qualify row_number() over (partition by b order by c) = 1",
+    ],
+)
+def test_constructs_sqlglot_translates_pass(spark, sql: str) -> None:
+    assert portability.sql_problems("m", sql, spark) == []
+
+
+def test_unparseable_sql_is_a_problem_not_a_crash(spark) -> None:
+    found = portability.sql_problems("m", "select from where", spark)
+    assert [p.construct for p in found] == ["unparseable as DuckDB SQL"]
