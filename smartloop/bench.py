@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -190,26 +191,54 @@ def pair_precision(
     for item, group in group_of.items():
         members.setdefault(group, []).append(item)
     groups = sorted(sorted(items) for items in members.values() if len(items) > 1)
-    sizes = np.array([len(items) for items in groups], dtype=np.int64)
-    n_pairs = sizes * (sizes - 1) // 2
-    total = int(n_pairs.sum())
+    total, pairs = _block_pairs([(items, None) for items in groups], max_pairs, seed)
     if total == 0:
         return {"pairs_found": 0, "pairs_checked": 0, "precision": None}
-    if total <= max_pairs:
-        pairs = [pair for items in groups for pair in itertools.combinations(items, 2)]
-    else:
-        rng = np.random.default_rng(seed)
-        picked = rng.choice(len(groups), size=max_pairs, p=n_pairs / total)
-        first = rng.integers(0, sizes[picked])
-        second = rng.integers(0, sizes[picked] - 1)
-        second += second >= first  # a second member, different from the first
-        pairs = [
-            (groups[g][i], groups[g][j])
-            for g, i, j in zip(picked.tolist(), first.tolist(), second.tolist(), strict=True)
-        ]
     right = _right_pair(keys, planted)
     hits = sum(1 for a, b in pairs if right(a, b))
     return {"pairs_found": total, "pairs_checked": len(pairs), "precision": hits / len(pairs)}
+
+
+Block = tuple[list[str], list[str] | None]
+
+
+def _block_pairs(blocks: Sequence[Block], max_pairs: int, seed: int) -> tuple[int, list[Pair]]:
+    """How many pairs ``blocks`` hold, and those pairs: every one, or a seeded uniform sample
+    of ``max_pairs`` when there are more. A block (a, None) holds the pairs of members of a,
+    a block (a, b) the pairs of a member of a and a member of b.
+
+    >>> _block_pairs([(["a", "b", "c"], None), (["a"], ["d", "e"])], 10, 0)
+    (5, [('a', 'b'), ('a', 'c'), ('b', 'c'), ('a', 'd'), ('a', 'e')])
+    """
+    sizes = np.array(
+        [len(a) * (len(a) - 1) // 2 if b is None else len(a) * len(b) for a, b in blocks],
+        dtype=np.int64,
+    )
+    total = int(sizes.sum())
+    if total <= max_pairs:
+        pairs = [
+            pair
+            for a, b in blocks
+            for pair in (itertools.combinations(a, 2) if b is None else itertools.product(a, b))
+        ]
+        return total, pairs
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(blocks), size=max_pairs, p=sizes / total).tolist()
+    first_sizes = np.array([len(blocks[k][0]) for k in picked], dtype=np.int64)
+    second_sizes = np.array(
+        [len(b) if b is not None else len(a) - 1 for a, b in (blocks[k] for k in picked)],
+        dtype=np.int64,
+    )
+    first = rng.integers(0, first_sizes).tolist()
+    second = rng.integers(0, second_sizes).tolist()
+    pairs = []
+    for k, i, j in zip(picked, first, second, strict=True):
+        a, b = blocks[k]
+        if b is None:
+            pairs.append((a[i], a[j + (j >= i)]))  # a second member, different from the first
+        else:
+            pairs.append((a[i], b[j]))
+    return total, pairs
 
 
 def _right_pair(
@@ -270,7 +299,7 @@ def linked_pair_quality(
         members.setdefault(unit, []).append(item)
     for items in members.values():
         items.sort()
-    blocks: list[tuple[list[str], list[str] | None]] = [
+    blocks: list[Block] = [
         (items, None)
         for _, items in sorted(members.items(), key=lambda kv: kv[1][0])
         if len(items) > 1
@@ -280,11 +309,7 @@ def linked_pair_quality(
         key=lambda pair: (str(pair[0]), str(pair[1])),
     )
     blocks += [(members[u], members[v]) for u, v in linked]
-    sizes = np.array(
-        [len(a) * (len(a) - 1) // 2 if b is None else len(a) * len(b) for a, b in blocks],
-        dtype=np.int64,
-    )
-    total = int(sizes.sum())
+    total, pairs = _block_pairs(blocks, max_pairs, seed)
     unit_links = set(linked)
 
     def asserted(a: str, b: str) -> bool:
@@ -296,22 +321,6 @@ def linked_pair_quality(
               f"{prefix}_link_precision": None, f"{prefix}_link_recall": recall}  # fmt: skip
     if total == 0:
         return result
-    if total <= max_pairs:
-        pairs = [
-            pair
-            for a, b in blocks
-            for pair in (itertools.combinations(a, 2) if b is None else itertools.product(a, b))
-        ]
-    else:
-        rng = np.random.default_rng(seed)
-        pairs = []
-        for k in rng.choice(len(blocks), size=max_pairs, p=sizes / total).tolist():
-            a, b = blocks[k]
-            if b is None:
-                i, j = rng.choice(len(a), size=2, replace=False).tolist()
-                pairs.append((a[i], a[j]))
-            else:
-                pairs.append((a[int(rng.integers(len(a)))], b[int(rng.integers(len(b)))]))
     right = _right_pair(keys, planted)
     hits = sum(1 for a, b in pairs if right(a, b))
     result[f"{prefix}_links_checked"] = len(pairs)
@@ -858,10 +867,27 @@ def run(
     return rows
 
 
+MEMORY_LIMIT_VAR = "SMARTLOOP_DUCKDB_MEMORY_LIMIT"
+
+
+def duckdb_memory_limit(profiles: Path = paths.PROJECT_DIR / "profiles.yml") -> str:
+    """The DuckDB memory limit builds get: SMARTLOOP_DUCKDB_MEMORY_LIMIT when set, otherwise
+    the default profiles.yml gives it (read from the file, so the figures name the limit
+    they ran with)."""
+    chosen = os.environ.get(MEMORY_LIMIT_VAR)
+    if chosen:
+        return chosen
+    default = re.search(
+        rf"env_var\(\s*'{MEMORY_LIMIT_VAR}'\s*,\s*'([^']+)'\s*\)",
+        Path(profiles).read_text(encoding="utf-8"),
+    )
+    return f"{default.group(1)} (the default)" if default else "DuckDB's default (80% of RAM)"
+
+
 def machine() -> str:
     """One line describing the machine the figures come from."""
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    duckdb_memory = os.environ.get("SMARTLOOP_DUCKDB_MEMORY_LIMIT", "3GB (the default)")
+    duckdb_memory = duckdb_memory_limit()
     return (
         f"{platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GiB RAM, "
         f"Python {platform.python_version()}, DuckDB memory limit {duckdb_memory}"

@@ -137,3 +137,19 @@ def test_linked_pairs_sample_deterministically() -> None:
     assert first == again
     assert first["y_links_asserted"] == 399 and first["y_links_checked"] == 100
     assert first["y_link_precision"] == 0.0 and first["y_link_recall"] is None
+
+
+def test_the_memory_limit_is_read_from_the_environment_or_the_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTLOOP_DUCKDB_MEMORY_LIMIT", "5GB")
+    assert bench.duckdb_memory_limit() == "5GB"
+    monkeypatch.delenv("SMARTLOOP_DUCKDB_MEMORY_LIMIT")
+    profiles = tmp_path / "profiles.yml"
+    profiles.write_text(
+        "settings:\n  memory_limit: \"{{ env_var('SMARTLOOP_DUCKDB_MEMORY_LIMIT', '7GB') }}\"\n"
+    )
+    assert bench.duckdb_memory_limit(profiles) == "7GB (the default)"
+    profiles.write_text("settings: {}\n")
+    assert bench.duckdb_memory_limit(profiles) == "DuckDB's default (80% of RAM)"
+    assert bench.duckdb_memory_limit().endswith("(the default)")  # the project's own profile
