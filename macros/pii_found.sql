@@ -9,11 +9,20 @@
     they are marked first (U+E005 before the closing >, which no detector looks at).
 -#}
 {% macro default__pii_found(expression) -%}
-    {%- set placeholder = '<(CARD|EMAIL|HANDLE|IBAN|IP_ADDRESS|PHONE|SSN|URL_SECRET)>' -%}
     {%- set marked -%}
-        regexp_replace({{ expression }}, '{{ placeholder }}', '<\1' || chr(57349) || '>', 'g')
+        regexp_replace({{ expression }}, '{{ pii_placeholder_pattern() }}', '<\1' || chr(57349) || '>', 'g')
     {%- endset -%}
-    coalesce(list_sort(regexp_extract_all({{ redact_pii(marked) }}, '{{ placeholder }}', 1)), []::varchar[])
+    {{ pii_placeholder_types(redact_pii(marked)) }}
+{%- endmacro %}
+
+{#- The regex of a redaction placeholder, its type in group 1. -#}
+{% macro pii_placeholder_pattern() -%}
+    <(CARD|EMAIL|HANDLE|IBAN|IP_ADDRESS|PHONE|SSN|URL_SECRET)>
+{%- endmacro %}
+
+{#- DuckDB: the types of the placeholders in a redacted text, sorted; an empty list for none or NULL. -#}
+{% macro pii_placeholder_types(redacted) -%}
+    coalesce(list_sort(regexp_extract_all({{ redacted }}, '{{ pii_placeholder_pattern() }}', 1)), []::varchar[])
 {%- endmacro %}
 
 {#- The PII types in a text given its redaction (redacted = redact_pii(expression)), as pii_found. -#}
@@ -28,10 +37,9 @@
     which runs the detectors once per distinct value, runs them for these texts only).
 -#}
 {% macro default__pii_found_given_redacted(expression, redacted) -%}
-    {%- set placeholder = '<(CARD|EMAIL|HANDLE|IBAN|IP_ADDRESS|PHONE|SSN|URL_SECRET)>' -%}
     case
         when strpos({{ expression }}, '<') = 0
-            then coalesce(list_sort(regexp_extract_all({{ redacted }}, '{{ placeholder }}', 1)), []::varchar[])
+            then {{ pii_placeholder_types(redacted) }}
         else {{ pii_found('case when strpos(' ~ expression ~ ", '<') > 0 then " ~ expression ~ ' end') }}
     end
 {%- endmacro %}

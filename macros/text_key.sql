@@ -4,7 +4,7 @@
     "on phone now 109883", a phone number announced by a keyword). -#}
 {% macro text_key(expression) -%}
     nullif(trim(regexp_replace(
-        lower(regexp_replace({{ expression }}, '<(CARD|EMAIL|HANDLE|IBAN|IP_ADDRESS|PHONE|SSN|URL_SECRET)>', 'pii\1', 'g')),
+        lower(regexp_replace({{ expression }}, '{{ pii_placeholder_pattern() }}', 'pii\1', 'g')),
         '[^\p{L}\p{N}]+', ' ', 'g'
     )), '')
 {%- endmacro %}

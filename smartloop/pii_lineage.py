@@ -178,15 +178,15 @@ def _inputs(root: Node) -> tuple[set[Column], set[str]]:
 
 
 def _outer_columns(
-    relation: Relation, names: set[str], columns: Mapping[tuple[str, str], list[str]]
+    relation: Relation,
+    read: set[tuple[str, str]],
+    names: set[str],
+    columns: Mapping[tuple[str, str], list[str]],
 ) -> set[Column]:
     """The warehouse columns that outer references of correlated subqueries (``alias.column``)
-    can read: every column of that name in a relation the model reads. An over-approximation
-    (the alias is not resolved), so a value is never lost; a name no relation has (a column a
-    CTE derived) cannot be traced and stops the gate."""
-    read = {
-        (t.db, t.name) for t in exp.maybe_parse(relation.sql, dialect="duckdb").find_all(exp.Table)
-    }
+    can read: every column of that name in a relation the model reads (``read``). An
+    over-approximation (the alias is not resolved), so a value is never lost; a name no
+    relation has (a column a CTE derived) cannot be traced and stops the gate."""
     out: set[Column] = set()
     for name in sorted(names):
         column = name.split(".")[-1]
@@ -230,6 +230,7 @@ def column_inputs(
             f"{relation.schema}.{relation.name}: sqlglot cannot trace its columns ({exc})."
         ) from exc
     out = {}
+    read: set[tuple[str, str]] | None = None  # the tables the SQL names, parsed when needed
     for name in names:
         root = roots.get(name)
         if root is None and not name.startswith("dbt_"):
@@ -238,7 +239,12 @@ def column_inputs(
             out[name] = set()
             continue
         found, correlated = _inputs(root)
-        out[name] = found | _outer_columns(relation, correlated, columns) if correlated else found
+        if correlated:
+            if read is None:
+                tree = exp.maybe_parse(relation.sql, dialect="duckdb")
+                read = {(t.db, t.name) for t in tree.find_all(exp.Table)}
+            found |= _outer_columns(relation, read, correlated, columns)
+        out[name] = found
     return out
 
 
