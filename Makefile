@@ -7,7 +7,7 @@ HOME_DIR ?= .smartloop
 export UV_PYTHON_DOWNLOADS := never
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo build app test test-unit stress lint format docs bench clean
+.PHONY: demo build app test test-spark test-unit stress lint format docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ app: $(VENV)/.installed
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+$(VENV)/.installed-spark: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	touch $@
+
+## test-spark: build the demo on DuckDB and on a local Apache Spark (dbt-spark, pyspark,
+## Java 17), assert the marts are equal and every SQL model compiled for Spark is portable
+test-spark: $(VENV)/.installed-spark
+	$(BIN)/python -m pytest -m spark tests/spark
 
 test-unit: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/unit tests/app -m "not dbt"

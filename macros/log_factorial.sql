@@ -65,3 +65,8 @@
     ) as scaled
     group by {{ key_list }}
 {%- endmacro %}
+
+{#- Spark has no lgamma: smartloop.spark registers one (scipy's gammaln). -#}
+{% macro spark__log_factorial(x) -%}
+    smartloop_lgamma(cast({{ x }} as double) + 1)
+{%- endmacro %}

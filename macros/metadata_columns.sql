@@ -3,9 +3,9 @@
     {%- for key in keys -%}
         {%- set name = 'metadata_' ~ key if key in taken else key -%}
         {%- if key.endswith('_at') -%}
-            {{ parse_timestamp(blank_to_null(column ~ " ->> '" ~ key ~ "'")) }} as {{ adapter.quote(name) }}
+            {{ parse_timestamp(blank_to_null(column ~ " ->> '" ~ key ~ "'")) }} as {{ quote_identifier(name) }}
         {%- else -%}
-            {{ blank_to_null(column ~ " ->> '" ~ key ~ "'") }} as {{ adapter.quote(name) }}
+            {{ blank_to_null(column ~ " ->> '" ~ key ~ "'") }} as {{ quote_identifier(name) }}
         {%- endif -%}
         {{- ",\n        " if not loop.last }}
     {%- endfor -%}

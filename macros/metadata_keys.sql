@@ -14,5 +14,5 @@
         where {{ column }} is not null
         order by key
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
+    {{ return(run_query(smartloop_sql(query)).columns[0].values() | list) }}
 {%- endmacro %}

@@ -1,9 +1,9 @@
-{#- LSH bucket of one band: a hash of the band's minhash columns, so texts with an identical band share a bucket. -#}
+{#- LSH bucket of one band: a 60-bit md5 hash of the band number and its minhash columns, so
+    texts with an identical band share a bucket, and every engine computes the same bucket. -#}
 {% macro minhash_band_hash(columns, band) -%}
-    {{ return(adapter.dispatch('minhash_band_hash', 'smartloop')(columns, band)) }}
-{%- endmacro %}
-
-{#- DuckDB hashes a list of the columns; another engine hashes its array or a concatenation. -#}
-{% macro default__minhash_band_hash(columns, band) -%}
-    {{ minhash_hash('[' ~ columns | join(', ') ~ ']', band) }}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append('cast(' ~ column ~ ' as varchar)') -%}
+    {%- endfor -%}
+    {{ hex_to_int("substr(md5(concat_ws(',', '" ~ band ~ "', " ~ parts | join(', ') ~ ")), 1, 15)") }}
 {%- endmacro %}

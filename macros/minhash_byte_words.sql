@@ -1,28 +1,21 @@
-{#- The lowest byte of each minhash of a signature, eight to an unsigned 64-bit word: word
-    `word` (from 0) holds minhashes 8 * word + 1 to 8 * word + 8 (byte j from the lowest). -#}
+{#- The lowest byte of each minhash of a signature, seven to a (non-negative) 64-bit word:
+    word `word` (from 0) holds minhashes 7 * word + 1 to 7 * word + 7 (byte j from the lowest).
+    Seven, not eight: the words stay below 2^56, so signed arithmetic (every engine has it)
+    shifts and masks them alike. -#}
 {% macro minhash_byte_word(signature, word, permutations) -%}
-    {{ return(adapter.dispatch('minhash_byte_word', 'smartloop')(signature, word, permutations)) }}
-{%- endmacro %}
-
-{#- DuckDB: list subscripts from 1, masks and shifts on UBIGINT. -#}
-{% macro default__minhash_byte_word(signature, word, permutations) -%}
     {%- set parts = [] -%}
-    {%- for j in range(8) if 8 * word + j < permutations -%}
-        {%- do parts.append('((' ~ signature ~ '[' ~ (8 * word + j + 1) ~ '] & 255::ubigint) << ' ~ (8 * j) ~ ')') -%}
+    {%- for j in range(7) if 7 * word + j < permutations -%}
+        {%- do parts.append('((' ~ signature ~ '[' ~ (7 * word + j + 1) ~ '] & 255) << ' ~ (8 * j) ~ ')') -%}
     {%- endfor -%}
     ({{ parts | join(' | ') }})
 {%- endmacro %}
 
-{#- How many of the eight bytes of an unsigned 64-bit word are not zero (0 to 8): applied to
-    the XOR of two byte words, how many of their bytes differ. -#}
+{#- How many of the seven bytes of a word are not zero (0 to 7): applied to the XOR of two
+    byte words, how many of their bytes differ. Each byte is folded onto its lowest bit
+    (nibbles, then bit pairs, then bits, with the masks 0x0F.., 0x03.., 0x01..) and the set
+    bits counted. -#}
 {% macro nonzero_bytes(word) -%}
-    {{ return(adapter.dispatch('nonzero_bytes', 'smartloop')(word)) }}
-{%- endmacro %}
-
-{#- DuckDB: each byte is folded onto its lowest bit (nibbles, then bit pairs, then bits, with
-    the masks 0x0F.., 0x03.., 0x01..) and the set bits counted. -#}
-{% macro default__nonzero_bytes(word) -%}
-    {%- set nibbles = '((' ~ word ~ ' | (' ~ word ~ ' >> 4)) & 1085102592571150095::ubigint)' -%}
-    {%- set pairs = '((' ~ nibbles ~ ' | (' ~ nibbles ~ ' >> 2)) & 217020518514230019::ubigint)' -%}
-    bit_count(({{ pairs }} | ({{ pairs }} >> 1)) & 72340172838076673::ubigint)
+    {%- set nibbles = '((' ~ word ~ ' | (' ~ word ~ ' >> 4)) & 4238682002231055)' -%}
+    {%- set pairs = '((' ~ nibbles ~ ' | (' ~ nibbles ~ ' >> 2)) & 847736400446211)' -%}
+    bit_count(({{ pairs }} | ({{ pairs }} >> 1)) & 282578800148737)
 {%- endmacro %}

@@ -38,7 +38,7 @@
     {{ target }}_checks as (
         select
             pii_matches,
-            list_transform(pii_matches, lambda pii_match: len(pii_match) = 4 and {{ is_pii }}) as pii_checks
+            list_transform(pii_matches, lambda pii_match: array_length(pii_match) = 4 and {{ is_pii }}) as pii_checks
         from {{ target }}_matches
     ),
     {{ target }} as (

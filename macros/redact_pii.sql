@@ -195,3 +195,12 @@
         select pii_text from pii_input where not {{ may_hold_pii }}
     )
 {%- endmacro %}
+
+{#-
+    Spark: the same detectors, run by DuckDB inside Spark's Python workers
+    (smartloop_duckdb_text, registered by smartloop.spark). They are RE2 regexes, and Java's
+    regex engine reads some of them differently, so both engines redact with one engine.
+-#}
+{% macro spark__redact_pii(expression) -%}
+    smartloop_duckdb_text('{{ default__redact_pii("smartloop_value") | replace("'", "''") }}', {{ expression }})
+{%- endmacro %}

@@ -63,6 +63,27 @@ def _parser() -> argparse.ArgumentParser:
         help="score new and edited items with the last saved model instead of training again",
     )
 
+    p_spark = commands.add_parser(
+        "spark", help="build on a local Apache Spark (dbt-spark), or compare with DuckDB's marts"
+    )
+    spark_commands = p_spark.add_subparsers(dest="spark_command", required=True)
+    p_spark_build = spark_commands.add_parser(
+        "build", help="build a landing folder on a local Spark session kept in HOME/spark"
+    )
+    _add_landing(p_spark_build)
+    _add_home(p_spark_build)
+    p_spark_build.add_argument(
+        "--build-id", help="the build id (default: a new one; give the DuckDB build's to compare)"
+    )
+    p_spark_build.add_argument("--no-tests", action="store_true", help="skip dbt test")
+    p_spark_compare = spark_commands.add_parser(
+        "compare", help="compare HOME's Spark marts with its published DuckDB marts"
+    )
+    _add_home(p_spark_compare)
+    p_spark_compare.add_argument(
+        "--tolerance", type=float, default=1e-9, help="numbers may differ by this (relative)"
+    )
+
     p_app = commands.add_parser("app", help="start the dashboard on the published serving file")
     _add_home(p_app)
     p_app.add_argument("--port", type=int, default=8501, help="port on localhost (default 8501)")
@@ -194,6 +215,35 @@ def _slice(home: Path, predicate: str, output_format: str) -> int:
     return 0
 
 
+def _spark(args: argparse.Namespace) -> int:
+    from smartloop import spark
+
+    home = paths.home_dir(args.home)
+    if args.spark_command == "build":
+        try:
+            spark.build(
+                home,
+                paths.landing_dir(args.landing),
+                build_id=args.build_id or new_build_id(),
+                echo=_echo,
+                tests=not args.no_tests,
+            )
+        except (spark.SparkBuildError, spark.SparkSqlError, SettingsError) as exc:
+            return _fail(f"spark build failed: {exc}")
+        return 0
+    try:
+        compared, differences = spark.compare_with_duckdb(home, tolerance=args.tolerance)
+    except spark.SparkBuildError as exc:
+        return _fail(str(exc))
+    for difference in differences:
+        _echo(str(difference))
+    _echo(
+        f"{len(compared)} marts compared, {len({d.mart for d in differences})} differ "
+        f"(numbers within {args.tolerance:g}; run-time columns ignored)."
+    )
+    return 1 if differences else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``smartloop`` console script."""
     args = _parser().parse_args(argv)
@@ -251,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc))
         _echo(f"Results in {Path(args.out) / 'results.md'}")
         return 0
+    if args.command == "spark":
+        return _spark(args)
     home = paths.home_dir(args.home)
     if args.command == "build":
         return _build(

@@ -10,13 +10,14 @@ items and pairs always give the same ``cluster_id``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from duckdb import DuckDBPyRelation
 
-LANDING_ORDER = "source_file, source_row_number, item_id"
+from smartloop import frames
 
 
 class ClusterError(ValueError):
@@ -184,51 +185,58 @@ def cluster_table(
     )
 
 
-def _quoted(text: str) -> str:
-    """A SQL string literal.
-
-    >>> _quoted("it's")
-    "'it''s'"
-    """
-    return "'" + text.replace("'", "''") + "'"
-
-
-def duplicate_clusters(
-    items: DuckDBPyRelation, pairs: DuckDBPyRelation, group_column: str = ""
-) -> pd.DataFrame:
+def duplicate_clusters(items: Any, pairs: Any, group_column: str = "") -> pd.DataFrame:
     """Duplicate clusters of ``items`` (one row per item) from duplicate ``pairs``.
 
-    ``items`` needs item_id, source_file, source_row_number and metadata (JSON);
-    ``pairs`` needs item_id_a, item_id_b and kind (``exact`` or ``near``). Items sharing a
-    non-empty value of the metadata key ``group_column`` (for example a conversation id)
-    join one cluster too.
-    Only the columns needed leave the database.
+    ``items`` needs item_id, source_file, source_row_number and metadata (JSON text);
+    ``pairs`` needs item_id_a, item_id_b and kind (``exact`` or ``near``); either may be a
+    DuckDB relation, a Spark DataFrame or a pandas DataFrame (smartloop.frames). Items
+    sharing a non-empty value of the metadata key ``group_column`` (for example a
+    conversation id) join one cluster too. Only the columns needed leave the engine.
     """
     group_column = (group_column or "").strip()
-    group_expression = f"metadata ->> {_quoted(group_column)}" if group_column else "null"
-    # the sort is the query's last step, so the rows arrive in landing order
-    ordered = items.project(f"{LANDING_ORDER}, {group_expression} as group_value")
-    item_columns = ordered.order(LANDING_ORDER).fetchnumpy()
-    if group_column and len(item_columns["item_id"]) and not _has_values(items, group_column):
-        known = items.query(
-            "items",
-            "select distinct unnest(json_keys(metadata)) as key from items order by key",
-        ).fetchall()
-        raise ClusterError(
-            f"duplicate_group_column '{group_column}' is not a metadata column of any item "
-            f"(metadata columns: {', '.join(row[0] for row in known) or 'none'})."
+    columns = ["item_id", "source_file", "source_row_number"]
+    item_frame = frames.to_pandas(items, columns + (["metadata"] if group_column else []))
+    # landing order, as the module docstring says
+    item_frame = item_frame.sort_values(
+        ["source_file", "source_row_number", "item_id"], kind="stable", ignore_index=True
+    )
+    group_values = None
+    if group_column:
+        documents = [_json_object(text) for text in item_frame["metadata"]]
+        if documents and not any(group_column in document for document in documents):
+            known = sorted({key for document in documents for key in document})
+            raise ClusterError(
+                f"duplicate_group_column '{group_column}' is not a metadata column of any "
+                f"item (metadata columns: {', '.join(known) or 'none'})."
+            )
+        group_values = np.array(
+            [_json_text(document.get(group_column)) for document in documents], dtype=object
         )
-    pair_columns = pairs.project("item_id_a, item_id_b, kind = 'exact' as is_exact").fetchnumpy()
+    pair_frame = frames.to_pandas(pairs, ["item_id_a", "item_id_b", "kind"])
     return cluster_table(
-        item_columns["item_id"],
-        pair_columns["item_id_a"],
-        pair_columns["item_id_b"],
-        item_columns["group_value"] if group_column else None,
-        exact=pair_columns["is_exact"],
+        item_frame["item_id"].to_numpy(dtype=object),
+        pair_frame["item_id_a"].to_numpy(dtype=object),
+        pair_frame["item_id_b"].to_numpy(dtype=object),
+        group_values,
+        exact=(pair_frame["kind"] == "exact").to_numpy(dtype=bool),
     )
 
 
-def _has_values(items: DuckDBPyRelation, group_column: str) -> bool:
-    """Whether any item's metadata has the key ``group_column``."""
-    found = items.filter(f"list_contains(json_keys(metadata), {_quoted(group_column)})")
-    return bool(found.limit(1).fetchall())
+def _json_object(text: str | None) -> dict[str, Any]:
+    """A metadata JSON object (empty for NULL or anything but an object)."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return {}
+    document = json.loads(text)
+    return document if isinstance(document, dict) else {}
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON value as SQL's ``->>`` gives it: a string as it is, anything else as JSON.
+
+    >>> [_json_text(v) for v in ("t1", 5, None, [1, 2])]
+    ['t1', '5', None, '[1,2]']
+    """
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))

@@ -1,16 +1,19 @@
-"""Which compiled SQL Spark cannot run as it is: a fast check before a Spark build.
+"""Which compiled SQL Spark cannot run: a fast check of the project's translation.
 
 Every SQL model's compiled code (from dbt's manifest) is parsed as DuckDB SQL by sqlglot and
-checked for DuckDB syntax that has no Spark form; each function call is written as Spark SQL
-by sqlglot, and the name it is called by there must be one of Spark's built-in functions
+checked for DuckDB syntax that has no Spark form; then it is translated as a Spark build
+translates it (:func:`smartloop.spark.to_spark_sql`: sqlglot and the project's rewrites),
+and every function the Spark SQL calls must be one of Spark's built-in functions
 (smartloop/spark_functions.txt: ``SHOW FUNCTIONS`` of the Spark named in its first line) or
 a function the project registers itself. sqlglot translates what it knows
 (``list_transform`` becomes ``TRANSFORM``, ``strpos`` ``LOCATE``) and passes other names
 through unchanged, which is what this check catches.
 
-It does not prove that Spark computes the same values: building the demo on both engines
-and comparing the marts does. ``python -m smartloop.portability HOME`` lists the problems
-of a built home.
+Run on SQL compiled for the spark target (``HOME/spark/target-spark`` after
+``smartloop spark build``), where the ``spark__`` macros apply, it must find nothing; on
+SQL compiled for DuckDB it lists what those macros replace. It does not prove that Spark
+computes the same values: building the demo on both engines and comparing the marts does
+(``make test-spark``). ``python -m smartloop.portability TARGET_DIR`` lists the problems.
 """
 
 from __future__ import annotations
@@ -23,12 +26,16 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
+from smartloop import spark as spark_sql
 from smartloop.pii_lineage import manifest_relations
 
 SPARK_FUNCTIONS_FILE = Path(__file__).with_name("spark_functions.txt")
 
-# Functions the project registers itself, on DuckDB through the dbt plugin.
-PROJECT_FUNCTIONS = frozenset({"smartloop_pseudonymise", "smartloop_clean_text"})
+# Functions the project registers itself: on DuckDB through the dbt plugin, on Spark by
+# smartloop.spark (the last two on Spark only).
+PROJECT_FUNCTIONS = frozenset(
+    {"smartloop_pseudonymise", "smartloop_clean_text", "smartloop_duckdb_text", "smartloop_lgamma"}
+)
 
 # Spark syntax written like a call but not listed by SHOW FUNCTIONS.
 SPARK_SYNTAX = frozenset({"try_cast"})
@@ -79,7 +86,7 @@ _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(")
 def _spark_call(node: exp.Func) -> str | None:
     """The name a function node is called by in Spark SQL (None: written as syntax, such as
     an operator or CASE)."""
-    match = _CALL.match(node.sql(dialect="spark"))
+    match = _CALL.match(node.sql(dialect=spark_sql.SPARK_DIALECT))
     return match.group(1).lower() if match else None
 
 
@@ -93,8 +100,6 @@ def _syntax_problems(tree: exp.Expr) -> Iterable[tuple[str, str]]:
             yield "* REPLACE", node.sql(dialect="duckdb")[:80]
         elif isinstance(node, exp.DataType) and node.this in _UNSIGNED:
             yield "unsigned integer type", node.sql(dialect="duckdb")
-        elif isinstance(node, exp.ArrayAgg) and node.find(exp.Order):
-            yield "ordered list aggregate", node.sql(dialect="duckdb")[:80]
         elif isinstance(node, (exp.PercentileCont, exp.PercentileDisc)) and not isinstance(
             node.parent, exp.WithinGroup
         ):
@@ -104,22 +109,26 @@ def _syntax_problems(tree: exp.Expr) -> Iterable[tuple[str, str]]:
 
 
 def sql_problems(model: str, sql: str, known: frozenset[str] | None = None) -> list[Problem]:
-    """The problems of one model's compiled DuckDB SQL when it is run on Spark.
+    """The problems of one model's compiled SQL when a Spark build translates and runs it.
 
-    >>> known = frozenset({"transform", "locate"})
+    >>> known = frozenset({"transform", "locate", "array_intersect"})
     >>> sql_problems("m", "select list_transform(a, lambda x: x + 1), strpos(a, 'b') from t", known)
     []
-    >>> [str(p) for p in sql_problems("m", "select a[1:2], list_intersect(a, b) from t", known)]
-    ['m: function Spark lacks (LIST_INTERSECT)', 'm: list slice (a[1:2])']
+    >>> [str(p) for p in sql_problems("m", "select a[1:2], list_sum(a) from t", known)]
+    ['m: function Spark lacks (LIST_SUM)', 'm: list slice (a[1:2])']
     """
     known = spark_functions() if known is None else known
     allowed = known | PROJECT_FUNCTIONS
     try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
+        tree = sqlglot.parse_one(sql, read=spark_sql.DUCKDB_DIALECT)
     except sqlglot.errors.ParseError as exc:
         return [Problem(model, "unparseable as DuckDB SQL", str(exc).splitlines()[0][:120])]
     found = [Problem(model, construct, detail) for construct, detail in _syntax_problems(tree)]
-    called = {_spark_call(node) for node in tree.find_all(exp.Func)}
+    try:
+        translated = spark_sql.translate(tree)
+    except spark_sql.SparkSqlError as exc:
+        return sorted({*found, Problem(model, "no Spark form", str(exc)[:160])})
+    called = {_spark_call(node) for node in translated.find_all(exp.Func)}
     missing = sorted(name for name in called if name and name not in allowed | SPARK_SYNTAX)
     found += [Problem(model, "function Spark lacks", name.upper()) for name in missing]
     return sorted(set(found))
@@ -136,16 +145,17 @@ def project_problems(manifest: Path, known: frozenset[str] | None = None) -> lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m smartloop.portability HOME``: list the problems of a built home's project."""
+    """``python -m smartloop.portability TARGET_DIR``: list the problems of a compiled project
+    (HOME/spark/target-spark after ``smartloop spark build``; HOME/target for DuckDB's)."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m smartloop.portability HOME (a home built by smartloop build)")
+        print("usage: python -m smartloop.portability TARGET_DIR (dbt's target folder)")
         return 2
-    manifest = Path(args[0]) / "target" / "manifest.json"
+    manifest = Path(args[0]) / "manifest.json"
     if not manifest.exists():
-        print(f"{manifest} does not exist: build the home first (smartloop build --home HOME).")
+        print(f"{manifest} does not exist: compile the project first.")
         return 2
     problems = project_problems(manifest)
     for problem in problems:

@@ -18,10 +18,11 @@ minhashes as (
 band_buckets as (
 
     select
-        landing_rank,
-        generate_subscripts(band_hashes, 1) as band,
-        unnest(band_hashes) as bucket
-    from minhashes
+        minhashes.landing_rank,
+        bands.band,
+        bands.bucket
+    from minhashes,
+        unnest(minhashes.band_hashes) with ordinality as bands (bucket, band)
 
 ),
 

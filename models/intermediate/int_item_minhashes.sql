@@ -20,7 +20,7 @@ shingle_hashes as (
     select
         item_id,
         landing_rank,
-        {{ minhash_hash('shingle', 0) }} as shingle_hash
+        {{ shingle_hash('shingle') }} as shingle_hash
     from shingles
 
 ),

@@ -37,11 +37,11 @@ exact_pairs as (
 
 ),
 
-{%- set n_words = (settings.permutations + 7) // 8 %}
+{%- set n_words = (settings.permutations + 6) // 7 %}
 
 signatures as (
 
-    {#- the lowest byte of each minhash, eight to a word: the join carries 8 bytes per 8 minhashes, not 64 -#}
+    {#- the lowest byte of each minhash, seven to a word: the join carries 8 bytes per 7 minhashes, not 56 -#}
     select
         landing_rank,
         {%- for word in range(n_words) %}
@@ -101,8 +101,8 @@ verified as (
     select
         estimated.first_item_id,
         estimated.second_item_id,
-        len(list_intersect(first_text.shingle_set, second_text.shingle_set)) as n_shared,
-        len(first_text.shingle_set) + len(second_text.shingle_set) as n_both
+        array_length(list_intersect(first_text.shingle_set, second_text.shingle_set)) as n_shared,
+        array_length(first_text.shingle_set) + array_length(second_text.shingle_set) as n_both
     from estimated
     inner join minhashes as first_text
         on estimated.landing_rank_a = first_text.landing_rank

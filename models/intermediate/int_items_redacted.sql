@@ -102,7 +102,7 @@ final as (
         *,
         {{ text_key('text') }} as text_key,
         {{ text_key("regexp_replace(text, '<[A-Z_]+>', ' ', 'g')") }} is null as is_empty_after_redaction,
-        len(text_pii_types) + len(metadata_pii_findings) > 0 as has_pii
+        array_length(text_pii_types) + array_length(metadata_pii_findings) > 0 as has_pii
     from redacted
 
 )

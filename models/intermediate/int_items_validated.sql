@@ -17,7 +17,7 @@ row_checks as (
             when parse_error is not null then 'malformed_row'
             when item_id is null then 'missing_item_id'
             when text is null then 'empty_text'
-            when len(unparseable_timestamp_columns) > 0 then 'unparseable_timestamp'
+            when array_length(unparseable_timestamp_columns) > 0 then 'unparseable_timestamp'
         end as row_reason_code
     from items
 

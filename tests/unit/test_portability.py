@@ -1,5 +1,5 @@
 """The Spark portability check on SQL snippets: DuckDB-only constructs are named, the
-ones sqlglot translates pass."""
+ones sqlglot or the project's rewrites translate pass."""
 
 from __future__ import annotations
 
@@ -25,10 +25,19 @@ def test_the_catalogue_is_spark_s_function_list(spark) -> None:
         ("select a[1:2] from t", "list slice", "a[1:2]"),
         ("select * replace (a + 1 as a) from t", "* REPLACE", "* REPLACE (a + 1 AS a)"),
         ("select cast(a as ubigint) from t", "unsigned integer type", "UBIGINT"),
-        ("select list(a order by b) from t", "ordered list aggregate", "ARRAY_AGG(a ORDER BY b)"),
-        ("select regexp_full_match(a, 'x') from t", "function Spark lacks", "REGEXP_FULL_MATCH"),
-        ("select list_intersect(a, b) from t", "function Spark lacks", "LIST_INTERSECT"),
         ("select lgamma(a) from t", "function Spark lacks", "LGAMMA"),
+        ("select list_sum(a) from t", "function Spark lacks", "LIST_SUM"),
+        (
+            "select list(a order by b desc) from t",
+            "no Spark form",
+            "a ORDER BY b DESC: a descending list order has no Spark form here.",
+        ),
+        (
+            "select regexp_replace(a, 'x', 'y') from t",
+            "no Spark form",
+            "REGEXP_REPLACE(a, 'x', 'y'): only regexp_replace(..., 'g') has a Spark form "
+            "(Spark replaces every match).",
+        ),
         ("select hash(a) from t", "engine-specific values", "HASH"),
         (
             "select quantile_cont(a, 0.9) from t",
@@ -53,6 +62,10 @@ def test_duckdb_only_constructs_are_named(spark, sql: str, construct: str, detai
         "select a from t qualify row_number() over (partition by b order by c) = 1",
         # written * EXCEPT (a), which Spark 4 runs
         "select * exclude (a) from t",
+        # the project's rewrites (smartloop.spark): sorted structs, anchored RLIKE, renames
+        "select list(a order by b) filter (where a > 0) from t group by c",
+        "select regexp_full_match(a, 'x+'), list_intersect(a, b), json_type(a) from t",
+        r"select regexp_replace(a, '(x)', '<\1>', 'g'), a ->> k from t",
     ],
 )
 def test_constructs_sqlglot_translates_pass(spark, sql: str) -> None:

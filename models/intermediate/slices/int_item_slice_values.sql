@@ -44,7 +44,7 @@
 {%- for column in slice_metadata_columns(ref('dim_items')) -%}
     {#- values come from the metadata JSON as dim_items expands it (metadata_columns), so the
         model never depends on which metadata columns dim_items has; conditions name the column -#}
-    {%- set quoted = adapter.quote(column.relation_column) -%}
+    {%- set quoted = quote_identifier(column.relation_column) -%}
     {%- set value = blank_to_null("metadata ->> '" ~ column.key | replace("'", "''") ~ "'") -%}
     {#- a metadata column named like a derived one is sliced as metadata_<name> -#}
     {%- set name = 'metadata_' ~ column.slice_column if column.slice_column in derived_names else column.slice_column -%}

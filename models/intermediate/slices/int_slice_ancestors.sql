@@ -51,7 +51,7 @@ final as (
     inner join counted as ancestors
         on
             ancestor_predicates.split = ancestors.split
-            and {{ dbt.hash('ancestor_predicates.ancestor_predicate') }} = ancestors.slice_id
+            and md5(ancestor_predicates.ancestor_predicate) = ancestors.slice_id
 
 )
 

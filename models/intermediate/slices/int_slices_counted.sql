@@ -48,7 +48,9 @@ evaluated_items as (
         predictions.given_label,
         labels.label_agreement,
         predictions.predicted_label <> predictions.given_label as is_error,
-        label_issues.item_id is not null as is_label_issue
+        label_issues.item_id is not null as is_label_issue,
+        {#- 60 bits of the item's md5: XORed over a slice's items, its item-set fingerprint -#}
+        {{ hex_to_int('substr(md5(predictions.item_id), 1, 15)') }} as item_key
     from predictions
     left join labels
         on predictions.item_id = labels.item_id
@@ -119,6 +121,7 @@ conjunction_items as (
             values_1.is_error,
             values_1.is_label_issue,
             values_1.label_agreement,
+            values_1.item_key,
             {% for position in range(1, 4) %}
                 {% if position <= depth %}
                     values_{{ position }}.slice_column as column_{{ position }},
@@ -158,7 +161,7 @@ label_counts as (
         {#- a decimal sum is exact, so the result does not depend on the order rows arrive in -#}
         sum(cast(label_agreement as decimal(38, 18))) as sum_label_agreement,
         count(label_agreement) as n_agreement_items,
-        bit_xor(hash(item_id)) as item_set_hash
+        bit_xor(item_key) as item_set_hash
     from conjunction_items
     group by split, n_predicates, column_1, value_1, column_2, value_2, column_3, value_3, given_label
 
@@ -233,17 +236,17 @@ keyed_slices as (
         split and build; its parents drop one condition each -#}
     select
         *,
-        {{ dbt.hash('slice_predicate') }} as slice_id,
+        md5(slice_predicate) as slice_id,
         case n_predicates
-            when 2 then {{ dbt.hash('condition_1') }}
-            when 3 then {{ dbt.hash("condition_1 || ' and ' || condition_2") }}
+            when 2 then md5(condition_1)
+            when 3 then md5(condition_1 || ' and ' || condition_2)
         end as parent_slice_id_1,
         case n_predicates
-            when 2 then {{ dbt.hash('condition_2') }}
-            when 3 then {{ dbt.hash("condition_1 || ' and ' || condition_3") }}
+            when 2 then md5(condition_2)
+            when 3 then md5(condition_1 || ' and ' || condition_3)
         end as parent_slice_id_2,
         case n_predicates
-            when 3 then {{ dbt.hash("condition_2 || ' and ' || condition_3") }}
+            when 3 then md5(condition_2 || ' and ' || condition_3)
         end as parent_slice_id_3
     from named_slices
 

@@ -48,8 +48,8 @@ evidence_summary as (
     {#- fingerprints tell apart, in the label history, new evidence from a schema remap -#}
     select
         item_id,
-        {{ dbt.hash(dbt.listagg("evidence_id || ':' || label_given", "','", "order by evidence_id")) }} as evidence_fingerprint,
-        {{ dbt.hash(dbt.listagg("evidence_id || ':' || label_given || '>' || label", "','", "order by evidence_id")) }}
+        md5(string_agg(evidence_id || ':' || label_given, ',' order by evidence_id)) as evidence_fingerprint,
+        md5(string_agg(evidence_id || ':' || label_given || '>' || label, ',' order by evidence_id))
             as mapping_fingerprint,
         count(case when label_given <> label then 1 end) as n_remapped,
         max(evidence_at) as last_evidence_at

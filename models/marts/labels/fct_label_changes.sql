@@ -110,8 +110,9 @@ changes as (
 
 final as (
 
-    select
-        {{ dbt.hash("item_id || '|' || cast(changed_at as varchar) || '|' || cause") }} as label_change_id,
+    {#- the key column first, though it is computed -#}
+    select  -- noqa: ST06
+        md5(item_id || '|' || cast(changed_at as varchar) || '|' || cause) as label_change_id,
         item_id,
         changed_at,
         build_id,

@@ -13,7 +13,7 @@ metrics as (
 final as (
 
     select
-        {{ dbt.hash("build_id || ':' || split || ':' || slice_id") }} as slice_history_id,
+        md5(build_id || ':' || split || ':' || slice_id) as slice_history_id,
         build_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as recorded_at,
         split,

@@ -22,7 +22,7 @@ explained as (
         split,
         explained_by_slice_id as slice_id,
         count(*) as n_explained_slices,
-        {{ dbt.listagg('slice_name', "'; '", "order by slice_name") }} as explained_slice_names
+        string_agg(slice_name, '; ' order by slice_name) as explained_slice_names
     from all_metrics
     where explained_by_slice_id is not null
     group by split, explained_by_slice_id

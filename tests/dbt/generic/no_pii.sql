@@ -19,8 +19,8 @@
         select * from (
             select
                 '{{ column.name }}' as column_name,
-                cast({{ adapter.quote(column.name) }} as varchar) as value,
-                {{ pii_found('cast(' ~ adapter.quote(column.name) ~ ' as varchar)') }} as pii_types
+                cast({{ quote_identifier(column.name) }} as varchar) as value,
+                {{ pii_found('cast(' ~ quote_identifier(column.name) ~ ' as varchar)') }} as pii_types
             from {{ model }}
         ) as scanned_values
         where len(pii_types) > 0

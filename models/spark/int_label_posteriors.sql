@@ -1,0 +1,4 @@
+{#- On Spark, the rows python_models/int_label_posteriors.py gave when `smartloop spark build` ran it. -#}
+{{ config(enabled=target.type == 'spark', materialized='table', schema='intermediate') }}
+
+select * from {{ source('python_outputs', 'int_label_posteriors') }}
