@@ -4,19 +4,18 @@
 {%- endmacro %}
 
 {#-
-    The seed-th hash function of MinHash over 32-bit shingle hashes: h * a mod 2^32 with an
-    odd a below 2^31 from the md5 of the seed, a bijection of the 32-bit numbers. The
-    shingle hashes are md5 bits, so under any bijection the shingle with the least value is
-    a uniform draw and two texts share it with probability their Jaccard similarity; odd
-    multipliers from md5 keep the permutations apart (multipliers linear in the seed would
-    move them together). The product stays within a signed 64-bit integer: plain integer
-    arithmetic, so every engine computes the same minhashes (an engine's own hash() differs
-    between engines). About half the cost of (a * h + b) mod 2^31 - 1 in DuckDB.
+    The seed-th hash function of MinHash over 32-bit shingle hashes: (a * h + b) mod p with
+    p = 2^31 - 1, a Mersenne prime, and a and b below p from the md5 of the seed: the
+    textbook universal family (Carter and Wegman). a and b linear in the seed would move the
+    permutations together; h * a mod 2^32, cheaper, keeps only the product's weak low bits.
+    a * h + b stays within a signed 64-bit integer: plain integer arithmetic, so every
+    engine computes the same minhashes (an engine's own hash() differs between engines).
 -#}
 {% macro minhash_hash(expression, seed) -%}
-    {%- set multiplier = (local_md5('minhash-a:' ~ seed)[:8] | int(base=16)) % 2147483648 -%}
-    {%- set multiplier = multiplier + 1 if multiplier % 2 == 0 else multiplier -%}
-    (({{ expression }} * {{ multiplier }}) & 4294967295)
+    {%- set prime = 2147483647 -%}
+    {%- set multiplier = (local_md5('minhash-a:' ~ seed)[:8] | int(base=16)) % (prime - 1) + 1 -%}
+    {%- set offset = (local_md5('minhash-b:' ~ seed)[:8] | int(base=16)) % prime -%}
+    (({{ multiplier }} * {{ expression }} + {{ offset }}) % {{ prime }})
 {%- endmacro %}
 
 {#- A hexadecimal string (at most 15 digits) as a BIGINT. -#}
