@@ -1,68 +1,43 @@
-{{ config(materialized='table') }}  {#- a table: signatures are hashed once per build and read twice by the LSH self-join -#}
+{{ config(materialized='table') }}  {#- a table: read twice by the LSH self-join, by landing rank -#}
 
 {#- One row per distinct text key (keyed by its representative item): its MinHash signature,
-    the minimum of each of K seeded hashes over its shingles, and the hash of each of the b
+    the minimum of each of K seeded hashes over its shingles, the hash of each of the b
     bands of K / b consecutive minhashes (the LSH buckets), and its shingle set (the distinct
-    shingle hashes, sorted) that candidate pairs are verified with. Repeated shingles do not
-    change a minimum, so shingles are not deduplicated before hashing. -#}
-{%- set settings = minhash_settings() -%}
-
+    shingle hashes, sorted) that candidate pairs are verified with; read from the signature
+    cache (int_text_key_signatures). -#}
 with
 
-shingles as (
-
-    select * from {{ ref('int_item_shingles') }}
-
-),
-
-shingle_hashes as (
+representatives as (
 
     select
         item_id,
         landing_rank,
-        {{ shingle_hash('shingle') }} as shingle_hash
-    from shingles
+        text_key_hash
+    from {{ ref('int_item_text_keys') }}
+    where is_representative
 
 ),
 
-minimums as (
+signatures as (
 
-    select
-        item_id,
-        landing_rank,
-        {% for permutation in range(1, settings.permutations + 1) %}
-            min({{ minhash_hash('shingle_hash', permutation) }}) as minhash_{{ permutation }},
-        {% endfor %}
-        count(*) as n_shingles,
-        list_sort(list_distinct(list(shingle_hash))) as shingle_set
-    from shingle_hashes
-    group by item_id, landing_rank
+    {#- the cache's post-hook left only rows of the current signature settings -#}
+    select * from {{ ref('int_text_key_signatures') }}
 
 ),
 
 final as (
 
     select
-        item_id,
-        landing_rank,
-        n_shingles,
-        shingle_set,
-        [
-            {%- for permutation in range(1, settings.permutations + 1) -%}
-                minhash_{{ permutation }}{{ ', ' if not loop.last }}
-            {%- endfor -%}
-        ] as minhashes,
-        [
-            {%- for band in range(settings.bands) -%}
-                {%- set first = band * settings.rows_per_band + 1 -%}
-                {%- set columns = [] -%}
-                {%- for permutation in range(first, first + settings.rows_per_band) -%}
-                    {%- do columns.append('minhash_' ~ permutation) -%}
-                {%- endfor -%}
-                {{ minhash_band_hash(columns, band) }}{{ ', ' if not loop.last }}
-            {%- endfor -%}
-        ] as band_hashes
-    from minimums
+        representatives.item_id,
+        representatives.landing_rank,
+        signatures.text_key_hash,
+        signatures.n_shingles,
+        signatures.shingle_set,
+        signatures.minhashes,
+        signatures.band_hashes
+    from representatives
+    inner join signatures
+        on representatives.text_key_hash = signatures.text_key_hash
 
 )
 

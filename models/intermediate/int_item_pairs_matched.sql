@@ -6,9 +6,10 @@
     Jaccard similarity of shingle sets reaches near_duplicate_threshold. Candidates come
     from LSH banding (int_item_candidate_pairs). A candidate whose estimated similarity
     (the share of its minhashes with equal lowest bytes) is at least the threshold less
-    near_duplicate_candidate_margin is verified with its exact similarity, so the estimate's
-    noise admits no pair; it misses a pair exactly at the threshold about once in 15
-    (120 minhashes, margin 0.05), one well above it almost never. -#}
+    near_duplicate_candidate_margin is verified with its exact similarity (read from the
+    cache int_text_key_similarities), so the estimate's noise admits no pair; it misses a
+    pair exactly at the threshold about once in 15 (120 minhashes, margin 0.05), one well
+    above it almost never. -#}
 {%- set settings = minhash_settings() -%}
 
 with
@@ -37,90 +38,49 @@ exact_pairs as (
 
 ),
 
-{%- set n_words = (settings.permutations + 6) // 7 %}
-
-signatures as (
-
-    {#- the lowest byte of each minhash, seven to a word: the join carries 8 bytes per 7 minhashes, not 56 -#}
-    select
-        landing_rank,
-        {%- for word in range(n_words) %}
-            {{ minhash_byte_word('minhashes', word, settings.permutations) }} as minhash_bytes_{{ word }},
-        {%- endfor %}
-        item_id
-    from minhashes
-
-),
-
 candidate_pairs as (
 
     select * from {{ ref('int_item_candidate_pairs') }}
 
 ),
 
-compared_signatures as (
+similarities as (
+
+    {#- the cache's post-hook left only rows of the current signature settings -#}
+    select * from {{ ref('int_text_key_similarities') }}
+
+),
+
+candidate_keys as (
 
     select
-        {%- for word in range(n_words) %}
-            xor(first_text.minhash_bytes_{{ word }}, second_text.minhash_bytes_{{ word }}) as differing_bytes_{{ word }},
-        {%- endfor %}
         first_text.item_id as first_item_id,
         second_text.item_id as second_item_id,
-        candidate_pairs.landing_rank_a,
-        candidate_pairs.landing_rank_b
+        least(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_a,
+        greatest(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_b
     from candidate_pairs
-    inner join signatures as first_text
-        on candidate_pairs.landing_rank_a = first_text.landing_rank
-    inner join signatures as second_text
-        on candidate_pairs.landing_rank_b = second_text.landing_rank
-
-),
-
-estimated as (
-
-    {#- b-bit MinHash (b = 8): the share of minhashes whose lowest bytes are equal is never
-        below the share of equal minhashes (it is that share plus 1/256 of the rest, bytes
-        equal by chance), so it keeps every candidate the full comparison keeps -#}
-    select
-        first_item_id,
-        second_item_id,
-        landing_rank_a,
-        landing_rank_b,
-        1 - (
-            {%- for word in range(n_words) %}
-                {{ nonzero_bytes('differing_bytes_' ~ word) }}{{ ' +' if not loop.last }}
-            {%- endfor %}
-        ) / {{ settings.permutations }} as estimated_similarity
-    from compared_signatures
-
-),
-
-verified as (
-
-    {#- the shingle sets join only the candidates the estimate keeps: most candidates are not -#}
-    select
-        estimated.first_item_id,
-        estimated.second_item_id,
-        array_length(list_intersect(first_text.shingle_set, second_text.shingle_set)) as n_shared,
-        array_length(first_text.shingle_set) + array_length(second_text.shingle_set) as n_both
-    from estimated
     inner join minhashes as first_text
-        on estimated.landing_rank_a = first_text.landing_rank
+        on candidate_pairs.landing_rank_a = first_text.landing_rank
     inner join minhashes as second_text
-        on estimated.landing_rank_b = second_text.landing_rank
-    where estimated.estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
+        on candidate_pairs.landing_rank_b = second_text.landing_rank
 
 ),
 
 near_pairs as (
 
     select
-        least(first_item_id, second_item_id) as item_id_a,
-        greatest(first_item_id, second_item_id) as item_id_b,
-        cast(n_shared as double) / (n_both - n_shared) as similarity,
+        least(candidate_keys.first_item_id, candidate_keys.second_item_id) as item_id_a,
+        greatest(candidate_keys.first_item_id, candidate_keys.second_item_id) as item_id_b,
+        similarities.similarity,
         'near' as kind
-    from verified
-    where cast(n_shared as double) / (n_both - n_shared) >= {{ settings.threshold }}
+    from candidate_keys
+    inner join similarities
+        on
+            candidate_keys.text_key_hash_a = similarities.text_key_hash_a
+            and candidate_keys.text_key_hash_b = similarities.text_key_hash_b
+    where
+        similarities.estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
+        and similarities.similarity >= {{ settings.threshold }}
 
 ),
 

@@ -42,7 +42,8 @@ final as (
         text_key,
         landing_rank,
         representative_item_id,
-        coalesce(item_id = representative_item_id, false) as is_representative
+        coalesce(item_id = representative_item_id, false) as is_representative,
+        md5(text_key) as text_key_hash
     from represented
 
 )

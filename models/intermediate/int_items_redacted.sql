@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}  {#- a table: redaction and pseudonymisation run once per build -#}
+{{ config(materialized='table') }}  {#- a table: the redacted items are read by every mart -#}
 
 {#- One row per accepted item with personal data removed: PII in the text and in every
     metadata value becomes a typed placeholder, personal metadata columns become keyed
@@ -11,43 +11,40 @@ items as (
 
 ),
 
-metadata_keys as (
+item_values as (
 
-    select
-        item_id,
-        metadata,
-        unnest(json_keys(metadata)) as key
-    from items
-    where metadata is not null
+    select * from {{ ref('int_item_values') }}
 
 ),
 
-metadata_values as (
+redactions as (
 
-    select
-        item_id,
-        key,
-        metadata ->> key as landed_value,
-        {{ is_personal_column('key') }} as is_personal,
-        {{ sanitize_value('key', "metadata ->> key") }} as value
-    from metadata_keys
+    {#- the cache's post-hook left only rows of the current redaction macros -#}
+    select * from {{ ref('int_text_redactions') }}
 
 ),
 
 metadata_entries as (
 
     select
-        item_id,
-        key,
-        is_personal,
-        value,
+        item_values.item_id,
+        item_values.metadata_key as key,
+        item_values.is_personal,
         case
-            when is_personal then cast([] as varchar[])
+            when item_values.is_personal then {{ pseudonymise('item_values.landed_value') }}
+            else redactions.redacted_value
+        end as value,
+        case
+            when item_values.is_personal then cast([] as varchar[])
             else list_transform(
-                {{ pii_found_given_redacted('landed_value', 'value') }}, lambda pii_type: key || ':' || pii_type
+                coalesce(redactions.pii_types, cast([] as varchar[])),
+                lambda pii_type: item_values.metadata_key || ':' || pii_type
             )
         end as pii_findings
-    from metadata_values
+    from item_values
+    left join redactions
+        on item_values.value_hash = redactions.value_hash
+    where item_values.metadata_key is not null
 
 ),
 
@@ -63,36 +60,26 @@ metadata_rebuilt as (
 
 ),
 
-redacted_texts as (
-
-    select
-        item_id,
-        text as landed_text,
-        {{ redact_pii('text') }} as text,
-        source_file,
-        source_row_number,
-        landed_row_id,
-        n_deliveries
-    from items
-
-),
-
 redacted as (
 
     select
-        redacted_texts.item_id,
-        redacted_texts.text,
-        {{ pii_found_given_redacted('redacted_texts.landed_text', 'redacted_texts.text') }} as text_pii_types,
+        items.item_id,
+        redactions.redacted_value as text,
+        coalesce(redactions.pii_types, cast([] as varchar[])) as text_pii_types,
         metadata_rebuilt.metadata,
         coalesce(metadata_rebuilt.pseudonyms, []) as pseudonyms,
         coalesce(metadata_rebuilt.metadata_pii_findings, []) as metadata_pii_findings,
-        redacted_texts.source_file,
-        redacted_texts.source_row_number,
-        redacted_texts.landed_row_id,
-        redacted_texts.n_deliveries
-    from redacted_texts
+        items.source_file,
+        items.source_row_number,
+        items.landed_row_id,
+        items.n_deliveries
+    from items
+    left join item_values as texts
+        on items.item_id = texts.item_id and texts.metadata_key is null
+    left join redactions
+        on texts.value_hash = redactions.value_hash
     left join metadata_rebuilt
-        on redacted_texts.item_id = metadata_rebuilt.item_id
+        on items.item_id = metadata_rebuilt.item_id
 
 ),
 

@@ -1,0 +1,98 @@
+{{ config(
+    materialized=cache_materialization(),
+    unique_key='text_key_hash',
+    incremental_strategy='delete+insert',
+    post_hook="{{ cache_purge('signature_fingerprint', signature_fingerprint(),
+        'text_key_hash not in (select text_key_hash from ' ~ ref('int_item_text_keys') ~ ' where is_representative)') }}",
+) }}
+
+{#- A cache of MinHash signatures, one row per distinct text key (by its md5): the signature
+    depends on the key's text alone, so a build shingles and hashes only the keys it has not
+    signed before (with the same settings), and the rest are read back. -#}
+{%- set settings = minhash_settings() -%}
+{%- set fingerprint = signature_fingerprint() -%}
+
+with
+
+representatives as (
+
+    select
+        item_id,
+        text_key_hash
+    from {{ ref('int_item_text_keys') }}
+    where is_representative
+
+),
+
+unsigned as (
+
+    select * from representatives
+    {% if is_incremental() -%}
+    where text_key_hash not in (
+        select text_key_hash from {{ this }}
+        where signature_fingerprint = '{{ fingerprint }}'
+    )
+    {%- endif %}
+
+),
+
+shingles as (
+
+    {#- a semi-join DuckDB pushes below the view's unnest: only unsigned keys are shingled -#}
+    select * from {{ ref('int_item_shingles') }}
+    where item_id in (select item_id from unsigned)
+
+),
+
+shingle_hashes as (
+
+    select
+        item_id,
+        {{ shingle_hash('shingle') }} as shingle_hash
+    from shingles
+
+),
+
+minimums as (
+
+    select
+        item_id,
+        {% for permutation in range(1, settings.permutations + 1) %}
+            min({{ minhash_hash('shingle_hash', permutation) }}) as minhash_{{ permutation }},
+        {% endfor %}
+        count(*) as n_shingles,
+        list_sort(list_distinct(list(shingle_hash))) as shingle_set
+    from shingle_hashes
+    group by item_id
+
+),
+
+final as (
+
+    select
+        unsigned.text_key_hash,
+        '{{ fingerprint }}' as signature_fingerprint,
+        minimums.n_shingles,
+        minimums.shingle_set,
+        [
+            {%- for permutation in range(1, settings.permutations + 1) -%}
+                minimums.minhash_{{ permutation }}{{ ', ' if not loop.last }}
+            {%- endfor -%}
+        ] as minhashes,
+        [
+            {%- for band in range(settings.bands) -%}
+                {%- set first = band * settings.rows_per_band + 1 -%}
+                {%- set columns = [] -%}
+                {%- for permutation in range(first, first + settings.rows_per_band) -%}
+                    {%- do columns.append('minimums.minhash_' ~ permutation) -%}
+                {%- endfor -%}
+                {{ minhash_band_hash(columns, band) }}{{ ', ' if not loop.last }}
+            {%- endfor -%}
+        ] as band_hashes
+    from minimums
+    inner join unsigned
+        on minimums.item_id = unsigned.item_id
+
+)
+
+select * from final

@@ -1,0 +1,133 @@
+{{ config(
+    materialized=cache_materialization(),
+    unique_key=['text_key_hash_a', 'text_key_hash_b'],
+    incremental_strategy='delete+insert',
+    post_hook="{{ cache_purge('signature_fingerprint', signature_fingerprint(),
+        'text_key_hash_a not in (select text_key_hash from ' ~ ref('int_text_key_signatures') ~ ')'
+        ~ ' or text_key_hash_b not in (select text_key_hash from ' ~ ref('int_text_key_signatures') ~ ')') }}",
+) }}
+
+{#- A cache of verified similarities, one row per pair of text keys (by their md5s,
+    text_key_hash_a < text_key_hash_b) that came out of LSH banding as candidates and whose
+    MinHash estimate (the share of minhashes with equal lowest bytes: 8-bit b-bit MinHash)
+    is at least near_duplicate_threshold less near_duplicate_candidate_margin: their exact
+    Jaccard similarity of shingle sets. Both depend on the two texts alone, so a build
+    verifies only the pairs it has not verified before (with the same signature settings);
+    the estimate's noise admits no pair. -#}
+{%- set settings = minhash_settings() -%}
+{%- set fingerprint = signature_fingerprint() -%}
+{%- set n_words = (settings.permutations + 6) // 7 %}
+
+with
+
+minhashes as (
+
+    select * from {{ ref('int_item_minhashes') }}
+
+),
+
+signatures as (
+
+    {#- the lowest byte of each minhash, seven to a word: the join carries 8 bytes per 7 minhashes, not 56 -#}
+    select
+        landing_rank,
+        {%- for word in range(n_words) %}
+            {{ minhash_byte_word('minhashes', word, settings.permutations) }} as minhash_bytes_{{ word }},
+        {%- endfor %}
+        text_key_hash
+    from minhashes
+
+),
+
+candidate_pairs as (
+
+    select * from {{ ref('int_item_candidate_pairs') }}
+
+),
+
+compared_signatures as (
+
+    select
+        {%- for word in range(n_words) %}
+            xor(first_text.minhash_bytes_{{ word }}, second_text.minhash_bytes_{{ word }}) as differing_bytes_{{ word }},
+        {%- endfor %}
+        least(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_a,
+        greatest(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_b
+    from candidate_pairs
+    inner join signatures as first_text
+        on candidate_pairs.landing_rank_a = first_text.landing_rank
+    inner join signatures as second_text
+        on candidate_pairs.landing_rank_b = second_text.landing_rank
+
+),
+
+estimated as (
+
+    {#- b-bit MinHash (b = 8): the share of minhashes whose lowest bytes are equal is never
+        below the share of equal minhashes (it is that share plus 1/256 of the rest, bytes
+        equal by chance), so it keeps every candidate the full comparison keeps -#}
+    select
+        text_key_hash_a,
+        text_key_hash_b,
+        1 - (
+            {%- for word in range(n_words) %}
+                {{ nonzero_bytes('differing_bytes_' ~ word) }}{{ ' +' if not loop.last }}
+            {%- endfor %}
+        ) / {{ settings.permutations }} as estimated_similarity
+    from compared_signatures
+
+),
+
+unverified as (
+
+    select * from estimated
+    where estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
+    {% if is_incremental() -%}
+        and not exists (
+            select 1 from {{ this }} as cached
+            where
+                cached.text_key_hash_a = estimated.text_key_hash_a
+                and cached.text_key_hash_b = estimated.text_key_hash_b
+                and cached.signature_fingerprint = '{{ fingerprint }}'
+        )
+    {%- endif %}
+
+),
+
+signature_sets as (
+
+    {#- the cache's post-hook left only rows of the current signature settings -#}
+    select * from {{ ref('int_text_key_signatures') }}
+
+),
+
+verified as (
+
+    {#- the shingle sets join only the candidates the estimate keeps: most candidates are not -#}
+    select
+        unverified.text_key_hash_a,
+        unverified.text_key_hash_b,
+        unverified.estimated_similarity,
+        array_length(list_intersect(first_text.shingle_set, second_text.shingle_set)) as n_shared,
+        array_length(first_text.shingle_set) + array_length(second_text.shingle_set) as n_both
+    from unverified
+    inner join signature_sets as first_text
+        on unverified.text_key_hash_a = first_text.text_key_hash
+    inner join signature_sets as second_text
+        on unverified.text_key_hash_b = second_text.text_key_hash
+
+),
+
+final as (
+
+    select
+        text_key_hash_a,
+        text_key_hash_b,
+        '{{ fingerprint }}' as signature_fingerprint,
+        estimated_similarity,
+        cast(n_shared as double) / (n_both - n_shared) as similarity
+    from verified
+
+)
+
+select * from final
