@@ -198,6 +198,7 @@ def run_dbt(
     env = {
         **os.environ,
         "SMARTLOOP_WAREHOUSE": str(paths.warehouse_path(home)),
+        "SMARTLOOP_LANDING_CACHE": str(paths.landing_cache_dir(home)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PYTHONUNBUFFERED": "1",
     }

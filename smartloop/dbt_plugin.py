@@ -30,6 +30,9 @@ from smartloop.text import clean_text_arrow
 class Plugin(BasePlugin):
     """Loads landing folders and registers ``smartloop_clean_text`` on every connection.
 
+    With the plugin config ``landing_cache_dir`` (set by ``smartloop build``), each landed
+    file's parsed rows are cached there and read back while the file is unchanged.
+
     dbt resolves a source each time a node renders it, and each time dbt-duckdb replaces the
     source's table. The first read of a source in a dbt invocation is therefore kept and
     returned for the rest of that invocation: a build reads each file once however many
@@ -41,6 +44,7 @@ class Plugin(BasePlugin):
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         self._cache: dict[tuple[str, str, str], tuple[str, Any]] = {}
+        self._landing_cache_dir = plugin_config.get("landing_cache_dir") or None
 
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         # Empty landing tables exist from the start (unit tests read their columns before
@@ -91,7 +95,10 @@ class Plugin(BasePlugin):
             )
         if not Path(landing_dir).is_dir():
             raise LandingError(f"landing folder {Path(landing_dir).resolve()} does not exist.")
-        return self._cached((kind, str(landing_dir), ""), lambda: read_landing(landing_dir, kind))
+        return self._cached(
+            (kind, str(landing_dir), ""),
+            lambda: read_landing(landing_dir, kind, self._landing_cache_dir),
+        )
 
     def _cached(self, key: tuple[str, str, str], read: Any) -> Any:
         """The table ``read`` returned at the first load of ``key`` in this dbt invocation."""

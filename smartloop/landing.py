@@ -17,8 +17,10 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import io
 import json
+import os
 import re
 import sys
 import zlib
@@ -425,20 +427,76 @@ def empty_landing_table(kind: str) -> pa.Table:
     return _Rows(CONTRACTS[kind]).table()
 
 
-def read_landing(landing_dir: str | Path, kind: str) -> pa.Table:
+def read_landing(
+    landing_dir: str | Path, kind: str, cache_dir: str | Path | None = None
+) -> pa.Table:
     """Read every file of one kind under a landing folder into the raw table for that kind.
 
-    A missing or empty folder gives an empty table with the same columns.
+    A missing or empty folder gives an empty table with the same columns. With ``cache_dir``
+    each file's rows are kept there (Parquet, named by a hash of the file's bytes, its path
+    and this module's code) and read back while the file is unchanged, so a build after a
+    new batch parses only the new files; cached files of the kind that no longer match a
+    landed file are deleted.
     """
     if kind not in CONTRACTS:
         raise LandingError(f"unknown landing kind '{kind}' (known: {', '.join(CONTRACTS)}).")
     contract = CONTRACTS[kind]
-    rows = _Rows(contract)
     root = Path(landing_dir)
+    cache = Path(cache_dir) / kind if cache_dir else None
+    tables = [empty_landing_table(kind)]
+    kept: set[str] = set()
     for path in list_landing_files(root, kind):
         rel = path.relative_to(root).as_posix()
         try:
-            _READERS[file_format(path)](path, rel, contract, rows)
+            if cache is None:
+                tables.append(_read_file(path, rel, contract))
+                continue
+            cached = cache / f"{_file_key(path, rel, kind)}.parquet"
+            kept.add(cached.name)
+            if cached.is_file():
+                tables.append(pq.read_table(cached))
+                continue
+            table = _read_file(path, rel, contract)
         except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
             raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
+        try:
+            _write_atomically(table, cached)
+        except OSError as exc:
+            raise LandingError(
+                f"{rel}: its rows cannot be cached in {cache} ({_reason(exc)})."
+            ) from exc
+        tables.append(table)
+    if cache is not None and cache.is_dir():
+        for stale in cache.glob("*.parquet"):
+            if stale.name not in kept:
+                stale.unlink(missing_ok=True)
+    return pa.concat_tables(tables)
+
+
+def _read_file(path: Path, rel: str, contract: Contract) -> pa.Table:
+    rows = _Rows(contract)
+    _READERS[file_format(path)](path, rel, contract, rows)
     return rows.table()
+
+
+# Cached rows are valid for the code that parsed them: any change to this module makes new keys.
+_CODE_HASH = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _file_key(path: Path, rel: str, kind: str) -> str:
+    """A hash of a landed file's bytes, its path in the landing folder, its kind and the parser."""
+    digest = hashlib.sha256(f"{_CODE_HASH}\0{kind}\0{rel}\0".encode())
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()[:32]
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file under a temporary name, fsync it, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

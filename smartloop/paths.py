@@ -44,3 +44,8 @@ def status_path(home: Path) -> Path:
 def model_dir(home: Path) -> Path:
     """The last trained model, which a build asked not to retrain scores new items with."""
     return home / "models"
+
+
+def landing_cache_dir(home: Path) -> Path:
+    """Parsed rows of each landed file (Parquet), read back while the file is unchanged."""
+    return home / "landing_cache"

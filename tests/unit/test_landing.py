@@ -342,3 +342,37 @@ def test_json_keys_that_fold_to_one_column_make_the_row_malformed(tmp_path: Path
     assert [row["parse_error"] is None for row in table] == [False, True]
     assert "'Item ID'" in table[0]["parse_error"]
     assert table[0]["item_id"] is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cached_reads_equal_uncached_reads(kind: str, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = read_landing(LANDING, kind, cache)
+    assert first.equals(read_landing(LANDING, kind))
+    assert first.equals(read_landing(LANDING, kind, cache))  # read back from the cache
+    assert len(list((cache / kind).glob("*.parquet"))) == len(list_landing_files(LANDING, kind))
+
+
+def test_cache_is_read_back_while_a_file_is_unchanged_and_dropped_when_it_changes(
+    tmp_path: Path,
+) -> None:
+    landing, cache = tmp_path / "landing", tmp_path / "cache"
+    (landing / "items").mkdir(parents=True)
+    batch = landing / "items" / "a.csv"
+    batch.write_text("item_id,text\n1,hello\n")
+    (landing / "items" / "b.csv").write_text("item_id,text\n2,world\n")
+    assert read_landing(landing, "items", cache).column("text").to_pylist() == ["hello", "world"]
+    cached_a = next(p for p in (cache / "items").glob("*.parquet")
+                    if pq.read_table(p).column("text").to_pylist() == ["hello"])
+    # Rows changed in the cache come back: the file was not parsed again.
+    marked = pq.read_table(cached_a)
+    pq.write_table(marked.set_column(marked.schema.get_field_index("text"), "text", pa.array(["marked"])), cached_a)
+    assert read_landing(landing, "items", cache).column("text").to_pylist() == ["marked", "world"]
+    # A changed file is parsed again, and its old rows leave the cache.
+    batch.write_text("item_id,text\n1,hello again\n")
+    assert read_landing(landing, "items", cache).column("text").to_pylist() == ["hello again", "world"]
+    assert not cached_a.exists()
+    # A removed file's rows leave the cache.
+    batch.unlink()
+    assert read_landing(landing, "items", cache).column("text").to_pylist() == ["world"]
+    assert len(list((cache / "items").glob("*.parquet"))) == 1
