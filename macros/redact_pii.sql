@@ -202,5 +202,5 @@
     regex engine reads some of them differently, so both engines redact with one engine.
 -#}
 {% macro spark__redact_pii(expression) -%}
-    smartloop_duckdb_text('{{ default__redact_pii("smartloop_value") | replace("'", "''") }}', {{ expression }})
+    {{ in_duckdb(default__redact_pii('smartloop_value'), expression) }}
 {%- endmacro %}

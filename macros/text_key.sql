@@ -16,5 +16,5 @@
 {#- Spark: computed by DuckDB in Spark's Python workers, as redact_pii: Java lower-cases some
     letters differently (U+0130 to i and a combining dot) and reads \p{L} by another table. -#}
 {% macro spark__text_key(expression) -%}
-    smartloop_duckdb_text('{{ default__text_key("smartloop_value") | replace("'", "''") }}', {{ expression }})
+    {{ in_duckdb(default__text_key('smartloop_value'), expression) }}
 {%- endmacro %}

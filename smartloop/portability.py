@@ -86,7 +86,7 @@ _CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\(")
 def _spark_call(node: exp.Func) -> str | None:
     """The name a function node is called by in Spark SQL (None: written as syntax, such as
     an operator or CASE)."""
-    match = _CALL.match(node.sql(dialect=spark_sql.SPARK_DIALECT))
+    match = _CALL.match(node.sql(dialect=spark_sql.SparkKeepingNestedCtes))
     return match.group(1).lower() if match else None
 
 
@@ -120,12 +120,12 @@ def sql_problems(model: str, sql: str, known: frozenset[str] | None = None) -> l
     known = spark_functions() if known is None else known
     allowed = known | PROJECT_FUNCTIONS
     try:
-        tree = sqlglot.parse_one(sql, read=spark_sql.DUCKDB_DIALECT)
+        tree = sqlglot.parse_one(sql, read=spark_sql.DuckDBQuotedBySpark)
     except sqlglot.errors.ParseError as exc:
         return [Problem(model, "unparseable as DuckDB SQL", str(exc).splitlines()[0][:120])]
     found = [Problem(model, construct, detail) for construct, detail in _syntax_problems(tree)]
     try:
-        translated = spark_sql.translate(tree)
+        translated = spark_sql.for_spark(tree)
     except spark_sql.SparkSqlError as exc:
         return sorted({*found, Problem(model, "no Spark form", str(exc)[:160])})
     called = {_spark_call(node) for node in translated.find_all(exp.Func)}

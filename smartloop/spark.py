@@ -3,7 +3,7 @@
 The project's SQL is written once, in DuckDB's dialect. On Spark, each model's, test's and
 introspection query's SQL is marked by the ``smartloop_sql`` macros (``macros/spark/``) and
 translated to Spark SQL just before Spark runs it (:func:`to_spark_sql`: sqlglot, plus the
-rewrites of :func:`_for_spark` where sqlglot's Spark SQL would compute something else); what
+rewrites of :func:`for_spark` where sqlglot's Spark SQL would compute something else); what
 neither can translate sits behind ``adapter.dispatch`` macros with a ``spark__`` version.
 dbt-spark's own statements (DDL, catalog queries) are Spark SQL already and pass unchanged.
 
@@ -68,7 +68,7 @@ def _java_replacement(text: str) -> str:
     return re.sub(r"\\(\d)|\$", lambda m: f"${m.group(1)}" if m.group(1) else "\\$", text)
 
 
-class _DuckDBQuotedBySpark(DuckDB):
+class DuckDBQuotedBySpark(DuckDB):
     """DuckDB's dialect, where a name may also be quoted `so`, as dbt-spark's own macros
     (``adapter.quote``) quote it inside the project's SQL."""
 
@@ -76,16 +76,12 @@ class _DuckDBQuotedBySpark(DuckDB):
         IDENTIFIERS: ClassVar[list[str]] = ['"', "`"]
 
 
-class _Spark(Spark):
+class SparkKeepingNestedCtes(Spark):
     """Spark's dialect, keeping a CTE in the subquery that defines it: Spark 3 and later
     accept nested CTEs, and moving them to the top level merges two CTEs of one name."""
 
     class Generator(Spark.Generator):
         EXPRESSIONS_WITHOUT_NESTED_CTES: ClassVar[set[type[exp.Expression]]] = set()
-
-
-DUCKDB_DIALECT = _DuckDBQuotedBySpark
-SPARK_DIALECT = _Spark
 
 
 def to_spark_sql(sql: str) -> str:
@@ -96,23 +92,21 @@ def to_spark_sql(sql: str) -> str:
     """
 
     def translate_region(match: re.Match[str]) -> str:
-        trees = sqlglot.parse(match.group(1), read=DUCKDB_DIALECT)
-        return ";\n".join(translate(tree).sql(dialect=SPARK_DIALECT) for tree in trees if tree)
+        trees = sqlglot.parse(match.group(1), read=DuckDBQuotedBySpark)
+        return ";\n".join(
+            for_spark(tree).sql(dialect=SparkKeepingNestedCtes) for tree in trees if tree
+        )
 
     return _MARKED.sub(translate_region, sql)
-
-
-def translate(tree: exp.Expression) -> exp.Expression:
-    """A parsed DuckDB statement rewritten for Spark (write it with ``SPARK_DIALECT``)."""
-    return _for_spark(tree)
 
 
 # DuckDB functions sqlglot passes through unchanged, and their Spark names (same semantics)
 _RENAMED = {"list_intersect": "array_intersect"}
 
 
-def _for_spark(tree: exp.Expression) -> exp.Expression:
-    """Rewrites of a parsed DuckDB statement where sqlglot's Spark SQL would not do the same.
+def for_spark(tree: exp.Expression) -> exp.Expression:
+    """A parsed DuckDB statement rewritten where sqlglot's Spark SQL
+    (``SparkKeepingNestedCtes``) would not do the same:
 
     - functions of another name (``_RENAMED``); ``regexp_full_match(x, p)``: ``x rlike ^(?:p)$``.
     - ``list(x order by k)``: Spark has no ordered aggregate, so the list of (k, x) structs,
@@ -131,13 +125,13 @@ def _for_spark(tree: exp.Expression) -> exp.Expression:
     """
 
     # sqlglot does not visit the children of a node a rewrite returns, so a rewrite that
-    # builds a new node translates the parts it reuses itself (_for_spark on a copy)
+    # builds a new node translates the parts it reuses itself (for_spark on a copy)
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Anonymous) and node.name.lower() in _RENAMED:
             node.set("this", _RENAMED[node.name.lower()])
             return node
         if isinstance(node, exp.RegexpFullMatch):
-            text, pattern = (_for_spark(arg.copy()) for arg in (node.this, node.expression))
+            text, pattern = (for_spark(arg.copy()) for arg in (node.this, node.expression))
             anchored = exp.func(
                 "concat", exp.Literal.string("^(?:"), pattern, exp.Literal.string(")$")
             )
@@ -161,9 +155,9 @@ def _for_spark(tree: exp.Expression) -> exp.Expression:
             and node.parent is not None
             and not isinstance(node.parent, exp.Paren | exp.Where)
         ):
-            return exp.Paren(this=_for_spark(node.copy()))
+            return exp.Paren(this=for_spark(node.copy()))
         if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.JSON):
-            return _for_spark(node.this.copy())
+            return for_spark(node.this.copy())
         if (
             isinstance(node, exp.Literal)
             and not node.is_string
@@ -173,9 +167,9 @@ def _for_spark(tree: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.JSONExtractScalar) and not isinstance(
             node.expression, exp.JSONPath | exp.Literal
         ):
-            key = _for_spark(node.expression.copy())
+            key = for_spark(node.expression.copy())
             path = exp.func("concat", exp.Literal.string("$['"), key, exp.Literal.string("']"))
-            document = _for_spark(node.this.copy())
+            document = for_spark(node.this.copy())
             return exp.Anonymous(this="GET_JSON_OBJECT", expressions=[document, path])
         if isinstance(node, exp.RegexpReplace):
             modifiers = node.args.get("modifiers")
@@ -196,7 +190,7 @@ def _for_spark(tree: exp.Expression) -> exp.Expression:
 
 
 def _spark(node: exp.Expression) -> str:
-    return _for_spark(node.copy()).sql(dialect=_Spark)
+    return for_spark(node.copy()).sql(dialect=SparkKeepingNestedCtes)
 
 
 def _sorted_list(order: exp.Order, where: exp.Expression | None = None) -> exp.Expression:

@@ -31,3 +31,11 @@
 {% macro spark__get_test_sql(main_sql, fail_calc, warn_if, error_if, limit) -%}
     {{ return(dbt.default__get_test_sql(smartloop_sql(main_sql), fail_calc, warn_if, error_if, limit)) }}
 {%- endmacro %}
+
+{#- Spark: a DuckDB expression of smartloop_value (the project's default__ SQL of a text
+    function) evaluated on `expression` by DuckDB inside Spark's Python workers
+    (smartloop_duckdb_text, registered by smartloop.spark), so both engines compute it with
+    one engine. -#}
+{% macro in_duckdb(duckdb_sql, expression) -%}
+    smartloop_duckdb_text('{{ duckdb_sql | replace("'", "''") }}', {{ expression }})
+{%- endmacro %}

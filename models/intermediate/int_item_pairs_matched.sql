@@ -51,36 +51,49 @@ similarities as (
 
 ),
 
-candidate_keys as (
+near_keys as (
+
+    {#- pairs of text keys the estimate keeps and whose similarity reaches the threshold -#}
+    select
+        text_key_hash_a,
+        text_key_hash_b,
+        similarity
+    from similarities
+    where
+        estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
+        and similarity >= {{ settings.threshold }}
+
+),
+
+ranked_keys as (
 
     select
+        least(first_text.landing_rank, second_text.landing_rank) as landing_rank_a,
+        greatest(first_text.landing_rank, second_text.landing_rank) as landing_rank_b,
         first_text.item_id as first_item_id,
         second_text.item_id as second_item_id,
-        least(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_a,
-        greatest(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_b
-    from candidate_pairs
+        near_keys.similarity
+    from near_keys
     inner join minhashes as first_text
-        on candidate_pairs.landing_rank_a = first_text.landing_rank
+        on near_keys.text_key_hash_a = first_text.text_key_hash
     inner join minhashes as second_text
-        on candidate_pairs.landing_rank_b = second_text.landing_rank
+        on near_keys.text_key_hash_b = second_text.text_key_hash
 
 ),
 
 near_pairs as (
 
+    {#- only this build's candidates: the cache may know pairs that LSH no longer proposes -#}
     select
-        least(candidate_keys.first_item_id, candidate_keys.second_item_id) as item_id_a,
-        greatest(candidate_keys.first_item_id, candidate_keys.second_item_id) as item_id_b,
-        similarities.similarity,
+        least(ranked_keys.first_item_id, ranked_keys.second_item_id) as item_id_a,
+        greatest(ranked_keys.first_item_id, ranked_keys.second_item_id) as item_id_b,
+        ranked_keys.similarity,
         'near' as kind
-    from candidate_keys
-    inner join similarities
+    from ranked_keys
+    inner join candidate_pairs
         on
-            candidate_keys.text_key_hash_a = similarities.text_key_hash_a
-            and candidate_keys.text_key_hash_b = similarities.text_key_hash_b
-    where
-        similarities.estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
-        and similarities.similarity >= {{ settings.threshold }}
+            ranked_keys.landing_rank_a = candidate_pairs.landing_rank_a
+            and ranked_keys.landing_rank_b = candidate_pairs.landing_rank_b
 
 ),
 

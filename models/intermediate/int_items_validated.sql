@@ -62,7 +62,6 @@ final as (
         row_checks.item_id,
         row_checks.text_raw,
         row_checks.text,
-        row_checks.text_key,
         row_checks.metadata,
         row_checks.content_hash,
         row_checks.row_reason_code is null

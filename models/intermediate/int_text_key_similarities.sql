@@ -3,8 +3,8 @@
     unique_key=['text_key_hash_a', 'text_key_hash_b'],
     incremental_strategy='delete+insert',
     post_hook="{{ cache_purge('signature_fingerprint', signature_fingerprint(),
-        'text_key_hash_a not in (select text_key_hash from ' ~ ref('int_text_key_signatures') ~ ')'
-        ~ ' or text_key_hash_b not in (select text_key_hash from ' ~ ref('int_text_key_signatures') ~ ')') }}",
+        'text_key_hash_a not in (select text_key_hash from ' ~ ref('int_item_minhashes') ~ ')'
+        ~ ' or text_key_hash_b not in (select text_key_hash from ' ~ ref('int_item_minhashes') ~ ')') }}",
 ) }}
 
 {#- A cache of verified similarities, one row per pair of text keys (by their md5s,
@@ -30,11 +30,10 @@ signatures as (
 
     {#- the lowest byte of each minhash, seven to a word: the join carries 8 bytes per 7 minhashes, not 56 -#}
     select
-        landing_rank,
         {%- for word in range(n_words) %}
             {{ minhash_byte_word('minhashes', word, settings.permutations) }} as minhash_bytes_{{ word }},
         {%- endfor %}
-        text_key_hash
+        landing_rank
     from minhashes
 
 ),
@@ -51,8 +50,8 @@ compared_signatures as (
         {%- for word in range(n_words) %}
             xor(first_text.minhash_bytes_{{ word }}, second_text.minhash_bytes_{{ word }}) as differing_bytes_{{ word }},
         {%- endfor %}
-        least(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_a,
-        greatest(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_b
+        candidate_pairs.landing_rank_a,
+        candidate_pairs.landing_rank_b
     from candidate_pairs
     inner join signatures as first_text
         on candidate_pairs.landing_rank_a = first_text.landing_rank
@@ -67,8 +66,8 @@ estimated as (
         below the share of equal minhashes (it is that share plus 1/256 of the rest, bytes
         equal by chance), so it keeps every candidate the full comparison keeps -#}
     select
-        text_key_hash_a,
-        text_key_hash_b,
+        landing_rank_a,
+        landing_rank_b,
         1 - (
             {%- for word in range(n_words) %}
                 {{ nonzero_bytes('differing_bytes_' ~ word) }}{{ ' +' if not loop.last }}
@@ -78,26 +77,36 @@ estimated as (
 
 ),
 
-unverified as (
+kept as (
 
-    select * from estimated
-    where estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
-    {% if is_incremental() -%}
-        and not exists (
-            select 1 from {{ this }} as cached
-            where
-                cached.text_key_hash_a = estimated.text_key_hash_a
-                and cached.text_key_hash_b = estimated.text_key_hash_b
-                and cached.signature_fingerprint = '{{ fingerprint }}'
-        )
-    {%- endif %}
+    {#- landing ranks (integers) up to here: only the kept candidates are keyed by their texts -#}
+    select
+        estimated.landing_rank_a,
+        estimated.landing_rank_b,
+        estimated.estimated_similarity,
+        least(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_a,
+        greatest(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_b
+    from estimated
+    inner join minhashes as first_text
+        on estimated.landing_rank_a = first_text.landing_rank
+    inner join minhashes as second_text
+        on estimated.landing_rank_b = second_text.landing_rank
+    where estimated.estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
 
 ),
 
-signature_sets as (
+unverified as (
 
-    {#- the cache's post-hook left only rows of the current signature settings -#}
-    select * from {{ ref('int_text_key_signatures') }}
+    select * from kept
+    {% if is_incremental() -%}
+    where not exists (
+        select 1 from {{ this }} as cached
+        where
+            cached.text_key_hash_a = kept.text_key_hash_a
+            and cached.text_key_hash_b = kept.text_key_hash_b
+            and cached.signature_fingerprint = '{{ fingerprint }}'
+    )
+    {%- endif %}
 
 ),
 
@@ -111,10 +120,10 @@ verified as (
         array_length(list_intersect(first_text.shingle_set, second_text.shingle_set)) as n_shared,
         array_length(first_text.shingle_set) + array_length(second_text.shingle_set) as n_both
     from unverified
-    inner join signature_sets as first_text
-        on unverified.text_key_hash_a = first_text.text_key_hash
-    inner join signature_sets as second_text
-        on unverified.text_key_hash_b = second_text.text_key_hash
+    inner join minhashes as first_text
+        on unverified.landing_rank_a = first_text.landing_rank
+    inner join minhashes as second_text
+        on unverified.landing_rank_b = second_text.landing_rank
 
 ),
 

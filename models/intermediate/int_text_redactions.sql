@@ -11,7 +11,7 @@
     with its PII replaced by typed placeholders, and the PII types found. A redaction
     depends on the value alone, so a build redacts only the values it has not redacted before
     (with the same redaction macros); a post-hook drops the values no accepted item holds any
-    more (a deleted item's) and those of another fingerprint. -#}
+    more and those of another fingerprint. -#}
 {%- set fingerprint = redaction_fingerprint() -%}
 
 with

@@ -50,8 +50,23 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     synth.generate(1500, 5, landing, crowd_share=0.2)
     held_back = root / "late.csv"
     shutil.move(landing / LATE_BATCH, held_back)
+    retracted = landing / "items" / "retracted.csv"  # landed in the first build only
+    retracted.write_text(
+        "item_id,text,video\n"
+        + "".join(
+            f"retracted-{i},a retracted text number {i} mail me at x{i}@example.org,psy\n"
+            for i in range(3)
+        )
+    )
     incremental = root / "incremental"
     build(landing, incremental)
+    retracted_values = warehouse_rows(
+        incremental,
+        "select count(*) from intermediate.int_text_redactions where value_hash in "
+        "(select value_hash from intermediate.int_item_values where item_id like 'retracted-%')",
+    )[0][0]
+    assert retracted_values >= 3
+    retracted.unlink()
 
     # Mark cached rows in columns no model reads: a rebuild that recomputed them would
     # overwrite the marks.
@@ -86,7 +101,12 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
             [CANARY_ITEM],
         )
     build(landing, canary)
-    return {"incremental": incremental, "fresh": fresh, "canary": canary, "deleted_key": deleted_key}
+    return {
+        "incremental": incremental,
+        "fresh": fresh,
+        "canary": canary,
+        "deleted_key": deleted_key,
+    }
 
 
 def test_rebuild_publishes_the_marts_of_a_fresh_build(homes: dict[str, Path]) -> None:
@@ -121,12 +141,16 @@ def test_rebuild_reuses_cached_rows_and_computes_only_new_ones(homes: dict[str, 
 def test_rebuild_reads_redactions_back_from_the_cache(homes: dict[str, Path]) -> None:
     texts = query(homes["canary"], "select text from dim_items where item_id = ?", [CANARY_ITEM])
     assert texts == [("canary",)]
-    assert query(homes["fresh"], "select text from dim_items where item_id = ?", [CANARY_ITEM]) != texts
+    assert (
+        query(homes["fresh"], "select text from dim_items where item_id = ?", [CANARY_ITEM])
+        != texts
+    )
 
 
 def test_caches_hold_what_a_fresh_build_computes(homes: dict[str, Path]) -> None:
-    """With the marks undone the caches equal the fresh build's: the deleted item's key (no
-    other item has that text), its pairs and its values were purged."""
+    """With the marks undone the caches equal the fresh build's: the values and keys of the
+    retracted file's items, and the deleted item's key (no other item has that text) and
+    its pairs, were purged."""
     incremental, fresh = homes["incremental"], homes["fresh"]
     assert homes["deleted_key"] not in {
         key for key, *_ in cache_rows(incremental, "int_text_key_signatures")

@@ -362,15 +362,24 @@ def test_cache_is_read_back_while_a_file_is_unchanged_and_dropped_when_it_change
     batch.write_text("item_id,text\n1,hello\n")
     (landing / "items" / "b.csv").write_text("item_id,text\n2,world\n")
     assert read_landing(landing, "items", cache).column("text").to_pylist() == ["hello", "world"]
-    cached_a = next(p for p in (cache / "items").glob("*.parquet")
-                    if pq.read_table(p).column("text").to_pylist() == ["hello"])
+    cached_a = next(
+        p
+        for p in (cache / "items").glob("*.parquet")
+        if pq.read_table(p).column("text").to_pylist() == ["hello"]
+    )
     # Rows changed in the cache come back: the file was not parsed again.
     marked = pq.read_table(cached_a)
-    pq.write_table(marked.set_column(marked.schema.get_field_index("text"), "text", pa.array(["marked"])), cached_a)
+    pq.write_table(
+        marked.set_column(marked.schema.get_field_index("text"), "text", pa.array(["marked"])),
+        cached_a,
+    )
     assert read_landing(landing, "items", cache).column("text").to_pylist() == ["marked", "world"]
     # A changed file is parsed again, and its old rows leave the cache.
     batch.write_text("item_id,text\n1,hello again\n")
-    assert read_landing(landing, "items", cache).column("text").to_pylist() == ["hello again", "world"]
+    assert read_landing(landing, "items", cache).column("text").to_pylist() == [
+        "hello again",
+        "world",
+    ]
     assert not cached_a.exists()
     # A removed file's rows leave the cache.
     batch.unlink()
