@@ -68,11 +68,11 @@ near_keys as (
 ranked_keys as (
 
     select
-        least(first_text.landing_rank, second_text.landing_rank) as landing_rank_a,
-        greatest(first_text.landing_rank, second_text.landing_rank) as landing_rank_b,
         first_text.item_id as first_item_id,
         second_text.item_id as second_item_id,
-        near_keys.similarity
+        near_keys.similarity,
+        least(first_text.landing_rank, second_text.landing_rank) as landing_rank_a,
+        greatest(first_text.landing_rank, second_text.landing_rank) as landing_rank_b
     from near_keys
     inner join minhashes as first_text
         on near_keys.text_key_hash_a = first_text.text_key_hash

@@ -24,27 +24,39 @@ redactions as (
 
 ),
 
-metadata_entries as (
+metadata_redactions as (
 
     select
         item_values.item_id,
         item_values.metadata_key as key,
         item_values.is_personal,
-        case
-            when item_values.is_personal then {{ pseudonymise('item_values.landed_value') }}
-            else redactions.redacted_value
-        end as value,
-        case
-            when item_values.is_personal then cast([] as varchar[])
-            else list_transform(
-                coalesce(redactions.pii_types, cast([] as varchar[])),
-                lambda pii_type: item_values.metadata_key || ':' || pii_type
-            )
-        end as pii_findings
+        item_values.landed_value,
+        redactions.redacted_value,
+        redactions.pii_types
     from item_values
     left join redactions
         on item_values.value_hash = redactions.value_hash
     where item_values.metadata_key is not null
+
+),
+
+metadata_entries as (
+
+    select
+        item_id,
+        key,
+        is_personal,
+        case
+            when is_personal then {{ pseudonymise('landed_value') }}
+            else redacted_value
+        end as value,
+        case
+            when is_personal then cast([] as varchar[])
+            else list_transform(
+                coalesce(pii_types, cast([] as varchar[])), lambda pii_type: key || ':' || pii_type
+            )
+        end as pii_findings
+    from metadata_redactions
 
 ),
 
@@ -65,14 +77,14 @@ redacted as (
     select
         items.item_id,
         redactions.redacted_value as text,
-        coalesce(redactions.pii_types, cast([] as varchar[])) as text_pii_types,
         metadata_rebuilt.metadata,
-        coalesce(metadata_rebuilt.pseudonyms, []) as pseudonyms,
-        coalesce(metadata_rebuilt.metadata_pii_findings, []) as metadata_pii_findings,
         items.source_file,
         items.source_row_number,
         items.landed_row_id,
-        items.n_deliveries
+        items.n_deliveries,
+        coalesce(redactions.pii_types, cast([] as varchar[])) as text_pii_types,
+        coalesce(metadata_rebuilt.pseudonyms, []) as pseudonyms,
+        coalesce(metadata_rebuilt.metadata_pii_findings, []) as metadata_pii_findings
     from items
     left join item_values as texts
         on items.item_id = texts.item_id and texts.metadata_key is null

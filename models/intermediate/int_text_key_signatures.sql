@@ -38,9 +38,11 @@ unsigned as (
 
 shingles as (
 
-    {#- a semi-join DuckDB pushes below the view's unnest: only unsigned keys are shingled -#}
-    select * from {{ ref('int_item_shingles') }}
-    where item_id in (select item_id from unsigned)
+    {#- a join DuckDB pushes below the view's unnest: only unsigned keys are shingled -#}
+    select item_shingles.*
+    from {{ ref('int_item_shingles') }} as item_shingles
+    inner join unsigned
+        on item_shingles.item_id = unsigned.item_id
 
 ),
 
