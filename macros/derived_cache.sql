@@ -37,3 +37,10 @@
 {% macro redaction_fingerprint() -%}
     {{ return(sql_fingerprint(redact_pii('v') ~ '|' ~ pii_found_given_redacted('v', 'r'))) }}
 {%- endmacro %}
+
+{#- Fingerprint of a verified similarity: the signature's, and the estimate's cutoff
+    (near_duplicate_threshold less near_duplicate_candidate_margin) that admitted the pair. -#}
+{% macro similarity_fingerprint() -%}
+    {%- set settings = minhash_settings() -%}
+    {{ return(sql_fingerprint(signature_fingerprint() ~ '|' ~ (settings.threshold - settings.candidate_margin))) }}
+{%- endmacro %}

@@ -46,22 +46,20 @@ candidate_pairs as (
 
 similarities as (
 
-    {#- the cache's post-hook left only rows of the current signature settings -#}
+    {#- the cache's post-hook left only rows of the current signature settings and cutoff -#}
     select * from {{ ref('int_text_key_similarities') }}
 
 ),
 
 near_keys as (
 
-    {#- pairs of text keys the estimate keeps and whose similarity reaches the threshold -#}
+    {#- pairs of text keys the estimate kept whose similarity reaches the threshold -#}
     select
         text_key_hash_a,
         text_key_hash_b,
         similarity
     from similarities
-    where
-        estimated_similarity >= {{ settings.threshold - settings.candidate_margin }}
-        and similarity >= {{ settings.threshold }}
+    where similarity >= {{ settings.threshold }}
 
 ),
 

@@ -2,7 +2,7 @@
     materialized=cache_materialization(),
     unique_key=['text_key_hash_a', 'text_key_hash_b'],
     incremental_strategy='delete+insert',
-    post_hook="{{ cache_purge('signature_fingerprint', signature_fingerprint(),
+    post_hook="{{ cache_purge('similarity_fingerprint', similarity_fingerprint(),
         'text_key_hash_a not in (select text_key_hash from ' ~ ref('int_item_minhashes') ~ ')'
         ~ ' or text_key_hash_b not in (select text_key_hash from ' ~ ref('int_item_minhashes') ~ ')') }}",
 ) }}
@@ -12,10 +12,12 @@
     MinHash estimate (the share of minhashes with equal lowest bytes: 8-bit b-bit MinHash)
     is at least near_duplicate_threshold less near_duplicate_candidate_margin: their exact
     Jaccard similarity of shingle sets. Both depend on the two texts alone, so a build
-    verifies only the pairs it has not verified before (with the same signature settings);
-    the estimate's noise admits no pair. -#}
+    verifies only the pairs it has not verified before (with the same signature settings
+    and estimate cutoff); the estimate's noise admits no pair. The estimate is used once,
+    in a filter: Spark inlines CTEs, and a second use of its long expression ran Spark's
+    analyser out of memory. -#}
 {%- set settings = minhash_settings() -%}
-{%- set fingerprint = signature_fingerprint() -%}
+{%- set fingerprint = similarity_fingerprint() -%}
 {%- set n_words = (settings.permutations + 6) // 7 %}
 
 with
@@ -83,7 +85,6 @@ kept as (
     select
         estimated.landing_rank_a,
         estimated.landing_rank_b,
-        estimated.estimated_similarity,
         least(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_a,
         greatest(first_text.text_key_hash, second_text.text_key_hash) as text_key_hash_b
     from estimated
@@ -104,7 +105,7 @@ unverified as (
         where
             cached.text_key_hash_a = kept.text_key_hash_a
             and cached.text_key_hash_b = kept.text_key_hash_b
-            and cached.signature_fingerprint = '{{ fingerprint }}'
+            and cached.similarity_fingerprint = '{{ fingerprint }}'
     )
     {%- endif %}
 
@@ -116,7 +117,6 @@ verified as (
     select
         unverified.text_key_hash_a,
         unverified.text_key_hash_b,
-        unverified.estimated_similarity,
         array_length(list_intersect(first_text.shingle_set, second_text.shingle_set)) as n_shared,
         array_length(first_text.shingle_set) + array_length(second_text.shingle_set) as n_both
     from unverified
@@ -132,8 +132,8 @@ final as (
     select
         text_key_hash_a,
         text_key_hash_b,
-        '{{ fingerprint }}' as signature_fingerprint,
-        estimated_similarity,
+        '{{ fingerprint }}' as similarity_fingerprint,
+        n_shared,
         cast(n_shared as double) / (n_both - n_shared) as similarity
     from verified
 

@@ -77,10 +77,7 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     )
     with duckdb.connect(str(incremental / "warehouse.duckdb")) as con:
         con.execute("update intermediate.int_text_key_signatures set n_shingles = -n_shingles")
-        con.execute(
-            "update intermediate.int_text_key_similarities "
-            "set estimated_similarity = estimated_similarity + 1"
-        )
+        con.execute("update intermediate.int_text_key_similarities set n_shared = -n_shared - 1")
     shutil.move(held_back, landing / LATE_BATCH)
     (landing / "deletions" / "request.csv").write_text(
         f"item_id,pseudonym,requested_at,reason\n{DELETED_ITEM},,2026-03-01T10:00:00,erase\n"
@@ -131,8 +128,7 @@ def test_rebuild_reuses_cached_rows_and_computes_only_new_ones(homes: dict[str, 
     assert reused[0] > 800 and 100 < reused[1] < reused[0] / 3  # the late batch's keys only
     verified = warehouse_rows(
         homes["incremental"],
-        "select count(*) filter (where estimated_similarity > 1), "
-        "count(*) filter (where estimated_similarity <= 1) "
+        "select count(*) filter (where n_shared < 0), count(*) filter (where n_shared >= 0) "
         "from intermediate.int_text_key_similarities",
     )[0]
     assert verified[0] > 0 and verified[1] > 0
@@ -163,10 +159,7 @@ def test_caches_hold_what_a_fresh_build_computes(homes: dict[str, Path]) -> None
     redactions = cache_rows(incremental, "int_text_redactions")
     assert len(redactions) > 1500 and redactions == cache_rows(fresh, "int_text_redactions")
     similarities = {
-        (a, b, fp, round(e - 1 if e > 1 else e, 9), s)
-        for a, b, fp, e, s in cache_rows(incremental, "int_text_key_similarities")
+        (a, b, fp, -n - 1 if n < 0 else n, s)
+        for a, b, fp, n, s in cache_rows(incremental, "int_text_key_similarities")
     }
-    assert similarities == {
-        (a, b, fp, round(e, 9), s)
-        for a, b, fp, e, s in cache_rows(fresh, "int_text_key_similarities")
-    }
+    assert similarities == cache_rows(fresh, "int_text_key_similarities")
