@@ -20,7 +20,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import re
 import sys
 import zlib
@@ -460,7 +459,11 @@ def read_landing(
         except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
             raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
         try:
-            _write_atomically(table, cached)
+            cache.mkdir(parents=True, exist_ok=True)
+            # here, not at the top: smartloop.build imports this module
+            from smartloop.build import write_file_atomic
+
+            write_file_atomic(cached, lambda tmp, table=table: pq.write_table(table, tmp))
         except OSError as exc:
             raise LandingError(
                 f"{rel}: its rows cannot be cached in {cache} ({_reason(exc)})."
@@ -490,13 +493,3 @@ def _file_key(path: Path, rel: str, kind: str) -> str:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()[:32]
-
-
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file under a temporary name, fsync it, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
