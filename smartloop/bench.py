@@ -106,6 +106,63 @@ def stage_times(run_results: Path) -> dict[str, float]:
     return times
 
 
+def _node_span(result: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
+    """When a node of run_results.json started (compiling) and finished (executing)."""
+    steps = {step["name"]: step for step in result.get("timing") or []}
+    first, last = steps.get("compile") or steps.get("execute"), steps.get("execute")
+    if not first or not last or not first.get("started_at") or not last.get("completed_at"):
+        return None
+    return (
+        datetime.fromisoformat(first["started_at"].replace("Z", "+00:00")),
+        datetime.fromisoformat(last["completed_at"].replace("Z", "+00:00")),
+    )
+
+
+def critical_path(target_dir: Path) -> list[dict[str, Any]]:
+    """The chain of dbt nodes the build waited for, first to last, from dbt's target folder
+    (run_results.json and manifest.json): starting at the node that finished last, each
+    step goes back to whichever of the node's prerequisites finished last. Under `dbt
+    build` a node waits for its parents and for the data tests on them.
+
+    Each step has the node, its seconds (start of compiling to end of executing) and the
+    seconds it waited after that prerequisite finished (dbt's scheduling; a thread busy
+    with another node)."""
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    parents, children = manifest.get("parent_map", {}), manifest.get("child_map", {})
+    names = {uid: node.get("name", uid) for uid, node in manifest.get("nodes", {}).items()}
+    spans = {r["unique_id"]: span for r in results if (span := _node_span(r))}
+    if not spans:
+        return []
+
+    def prerequisites(node: str) -> set[str]:
+        direct = set(parents.get(node, ()))
+        tests = {
+            child
+            for parent in direct
+            for child in children.get(parent, ())
+            if child.startswith("test.") and child != node and node not in parents.get(child, ())
+        }
+        return {p for p in direct | tests if p in spans and spans[p][1] <= spans[node][0]}
+
+    chain = [max(spans, key=lambda node: (spans[node][1], node))]
+    while before := prerequisites(chain[-1]):
+        chain.append(max(before, key=lambda node: (spans[node][1], node)))
+    chain.reverse()
+    steps = []
+    for i, node in enumerate(chain):
+        started, finished = spans[node]
+        waited = (started - spans[chain[i - 1]][1]).total_seconds() if i else 0.0
+        steps.append(
+            {
+                "node": names.get(node, node.split(".")[-1]),
+                "seconds": round((finished - started).total_seconds(), 2),
+                "waited_seconds": round(waited, 2),
+            }
+        )
+    return steps
+
+
 NEAR_THRESHOLD = 0.8
 SHINGLE_SIZE = 5
 
@@ -816,6 +873,7 @@ def run(
         echo(f"Generated {size:,} items in {synth_seconds:.1f}s; building...")
         full = build_measured(landing, home, work_dir / f"build_{size}.log")
         stages = stage_times(home / "target" / "run_results.json")
+        waited_for = critical_path(home / "target")
         truth = landing / "truth"
         row = {
             "n_items": size,
@@ -829,6 +887,7 @@ def run(
                 k: round(size / v) for k, v in stages.items() if v > 0 and k != "tests"
             },
             "non_training_seconds": round(full.seconds - stages.get("training", 0.0), 2),
+            "critical_path": waited_for,
             "planted": summary.__dict__ | {"out_dir": str(summary.out_dir)},
             **quality(home, truth),
             **label_issue_quality(home, truth),
@@ -859,6 +918,7 @@ def run(
             "stage_seconds": {
                 k: round(v, 2) for k, v in stage_times(home / "target" / "run_results.json").items()
             },
+            "critical_path": critical_path(home / "target"),
         }
         echo(
             f"{size:,} items: a {increment['n_items']:,}-item batch rebuilt in "
@@ -1155,6 +1215,46 @@ def _increment_table(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+CRITICAL_STEP_SECONDS = 2.0  # shorter steps of a critical path are summed in one line
+
+
+def _critical_path_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The critical path of the largest size's full build and of its 1% rebuild."""
+    measured = [row for row in rows if row.get("critical_path")]
+    if not measured:
+        return []
+    row = max(measured, key=lambda r: r["n_items"])
+    lines = [f"## What the {row['n_items']:,}-item build waited for", ""]
+    runs = [("Full build", row["critical_path"])]
+    if (row.get("increment") or {}).get("critical_path"):
+        runs.append(("1% rebuild", row["increment"]["critical_path"]))
+    for title, steps in runs:
+        long = [s for s in steps if max(s["seconds"], s["waited_seconds"]) >= CRITICAL_STEP_SECONDS]
+        short = [s for s in steps if s not in long]
+        total = sum(s["seconds"] + s["waited_seconds"] for s in steps)
+        lines += [
+            f"{title}: {len(steps)} nodes in a chain, {total:.1f} s.",
+            "",
+            "| node | s | waited s |",
+            "|---|---|---|",
+            *(f"| {s['node']} | {s['seconds']:.1f} | {s['waited_seconds']:.1f} |" for s in long),
+        ]
+        if short:
+            lines.append(
+                f"| {len(short)} shorter nodes | {sum(s['seconds'] for s in short):.1f} | "
+                f"{sum(s['waited_seconds'] for s in short):.1f} |"
+            )
+        lines.append("")
+    lines += [
+        "The critical path: from the node that finished last, back through whichever",
+        "prerequisite (a parent, or a data test on a parent, under `dbt build`) finished last.",
+        "Speeding up a node off this chain does not shorten the build. Waited: seconds between",
+        "that prerequisite finishing and the node starting (both threads busy, or dbt's own",
+        "scheduling). Publishing the serving file comes after the chain.",
+    ]
+    return lines
+
+
 def write(
     rows: list[dict[str, Any]],
     out_dir: Path,
@@ -1186,5 +1286,7 @@ def write(
         *_datalab_table(rows),
         "",
         *_increment_table(rows),
+        "",
+        *_critical_path_table(rows),
     ]
     (out_dir / "results.md").write_text("\n".join(lines) + "\n")

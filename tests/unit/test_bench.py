@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -153,3 +154,69 @@ def test_the_memory_limit_is_read_from_the_environment_or_the_profile(
     profiles.write_text("settings: {}\n")
     assert bench.duckdb_memory_limit(profiles) == "DuckDB's default (80% of RAM)"
     assert bench.duckdb_memory_limit().endswith("(the default)")  # the project's own profile
+
+
+def _write_target(target: Path, spans: dict[str, tuple[float, float]], parents: dict) -> None:
+    """run_results.json and manifest.json of a build whose nodes ran at ``spans`` (seconds)."""
+
+    def stamp(seconds: float) -> str:
+        return f"2026-01-01T00:{int(seconds) // 60:02d}:{seconds % 60:09.6f}Z"
+
+    results = [
+        {
+            "unique_id": node,
+            "timing": [
+                {"name": "compile", "started_at": stamp(start), "completed_at": stamp(start)},
+                {"name": "execute", "started_at": stamp(start), "completed_at": stamp(end)},
+            ],
+        }
+        for node, (start, end) in spans.items()
+    ]
+    children: dict[str, list[str]] = {}
+    for node, ups in parents.items():
+        for up in ups:
+            children.setdefault(up, []).append(node)
+    manifest = {
+        "nodes": {node: {"name": node.split(".")[2]} for node in spans},
+        "parent_map": parents,
+        "child_map": children,
+    }
+    target.mkdir()
+    (target / "run_results.json").write_text(json.dumps({"results": results}))
+    (target / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_critical_path_follows_the_prerequisite_that_finished_last(tmp_path: Path) -> None:
+    # a -> b -> c with a test on a and one on b; d runs beside them, e is a's other child
+    spans = {
+        "model.p.a": (0, 10),
+        "test.p.not_null_a": (10, 13),
+        "model.p.d": (0, 18),
+        "model.p.e": (10, 12),
+        "model.p.b": (14, 20),
+        "test.p.unique_b": (20, 21),
+        "model.p.c": (21.5, 30),
+        "model.p.f": (0, 4),
+    }
+    parents = {
+        "model.p.a": [],
+        "test.p.not_null_a": ["model.p.a"],
+        "model.p.d": [],
+        "model.p.e": ["model.p.a"],
+        "model.p.b": ["model.p.a", "model.p.f"],
+        "test.p.unique_b": ["model.p.b"],
+        "model.p.c": ["model.p.b"],
+        "model.p.f": [],
+    }
+    _write_target(tmp_path / "target", spans, parents)
+    path = bench.critical_path(tmp_path / "target")
+    # d and e ran beside the chain and f finished early: none of them held the build up
+    assert [step["node"] for step in path] == ["a", "not_null_a", "b", "unique_b", "c"]
+    assert [step["seconds"] for step in path] == [10.0, 3.0, 6.0, 1.0, 8.5]
+    assert [step["waited_seconds"] for step in path] == [0.0, 0.0, 1.0, 0.0, 0.5]
+
+    table = "\n".join(
+        bench._critical_path_table([{"n_items": 10, "critical_path": path, "increment": {}}])
+    )
+    assert "5 nodes in a chain, 30.0 s" in table
+    assert "| a | 10.0 | 0.0 |" in table and "| 1 shorter nodes | 1.0 | 0.0 |" in table
