@@ -19,7 +19,10 @@ def model(dbt, session):
             "embedding_column": dbt.config.get("embedding_column"),
         }
     )
-    retrain = str(dbt.config.get("retrain")).lower() not in ("false", "0", "no")
+    # `smartloop build` passes --no-retrain in the environment (a var would make dbt parse
+    # the whole project again); a direct dbt run sets var retrain
+    flag = os.environ.get("SMARTLOOP_RETRAIN") or str(dbt.config.get("retrain"))
+    retrain = flag.lower() not in ("false", "0", "no")
     model_dir = dbt.config.get("model_dir") or None
     items = frames.to_pandas(
         dbt.ref("dim_items"),

@@ -189,8 +189,12 @@ def run_dbt(
     echo: Echo,
     threads: int | None = None,
     build_id: str | None = None,
+    retrain: bool | None = None,
 ) -> tuple[int, Path]:
     """Run a dbt command in a subprocess on the warehouse in ``home``.
+
+    ``build_id`` and ``retrain`` reach the models through the environment, read when a model
+    runs: as vars they would change dbt's parse inputs and cost a full re-parse.
 
     Returns the exit code and dbt's target folder.
     """
@@ -205,6 +209,9 @@ def run_dbt(
     env.pop("SMARTLOOP_BUILD_ID", None)
     if build_id:
         env["SMARTLOOP_BUILD_ID"] = build_id
+    env.pop("SMARTLOOP_RETRAIN", None)
+    if retrain is not None:
+        env["SMARTLOOP_RETRAIN"] = "true" if retrain else "false"
     if threads:
         env["SMARTLOOP_THREADS"] = str(threads)
     args = [
@@ -317,11 +324,9 @@ def build(
         except SettingsError as exc:
             raise BuildError(str(exc)) from None
         dbt_vars["model_dir"] = str(paths.model_dir(home))
-        # the build id changes every build: in the environment, so dbt's partial parsing
-        # (keyed on --vars) can reuse the last parse of this home
+        # the build id changes every build and --no-retrain some builds: both go in the
+        # environment, so dbt's partial parsing (keyed on --vars) reuses the last parse
         dbt_vars.pop("build_id", None)
-        if not retrain:
-            dbt_vars["retrain"] = False
         status = {
             "build_id": build_id,
             "status": "running",
@@ -355,7 +360,13 @@ def build(
             )
         command = ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"]
         code, target_dir = run_dbt(
-            command, home=home, dbt_vars=dbt_vars, echo=echo, threads=threads, build_id=build_id
+            command,
+            home=home,
+            dbt_vars=dbt_vars,
+            echo=echo,
+            threads=threads,
+            build_id=build_id,
+            retrain=retrain,
         )
         if code != 0:
             message = _failure_sentence(target_dir, f"dbt build exited with code {code}.")

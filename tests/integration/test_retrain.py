@@ -54,3 +54,29 @@ def test_no_retrain_scores_only_the_new_items(tmp_path, demo_home) -> None:
     )
     assert [row[:2] for row in fresh] == [("late-1", False), ("late-2", False)]
     assert fresh[0][2] == "spam"
+
+
+def _parse_messages(home) -> list[str]:
+    """dbt's messages about parsing in the last invocation logged in ``home``."""
+    events = [
+        json.loads(line)["info"]
+        for log in sorted((home / "logs").glob("dbt.log*"))
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if line.startswith("{")
+    ]
+    last = max(events, key=lambda event: event["ts"])["invocation_id"]
+    return [e["msg"] for e in events if e["invocation_id"] == last and "pars" in e["msg"]]
+
+
+def test_retraining_or_not_reuses_the_last_parse(tmp_path, demo_home) -> None:
+    # --no-retrain reaches the model through the environment: were it a var, dbt would
+    # parse the whole project again whenever a build retrains after one that did not
+    # (the first build parses in full: the copied home's warehouse path is new to dbt)
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home)
+    for flags in (["--no-retrain"], []):
+        result = run_cli("build", "--home", str(home), *flags)
+        assert result.returncode == 0, result.stdout + result.stderr
+    messages = _parse_messages(home)
+    assert not any("Unable to do partial parsing" in m for m in messages), messages
+    assert any("Partial parsing enabled" in m for m in messages), messages
