@@ -76,6 +76,7 @@ DATALAB_MAX_ITEMS = 100_000
 SVD_DIMENSIONS = 100
 INCREMENT_SHARE = 0.01
 MAX_CHECKED_PAIRS = 50_000
+CRITICAL_STEP_SECONDS = 2.0  # shorter steps of a critical path are summed in one line
 
 
 class BenchError(RuntimeError):
@@ -1213,9 +1214,6 @@ def _increment_table(rows: list[dict[str, Any]]) -> list[str]:
         "every data test) is computed again over all items.",
     ]
     return lines
-
-
-CRITICAL_STEP_SECONDS = 2.0  # shorter steps of a critical path are summed in one line
 
 
 def _critical_path_table(rows: list[dict[str, Any]]) -> list[str]:
