@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ def _node_span(result: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
     )
 
 
-def critical_path(target_dir: Path) -> list[dict[str, Any]]:
+def critical_path(target_dir: Path, cpu_samples: Sequence[CpuSample] = ()) -> list[dict[str, Any]]:
     """The chain of dbt nodes the build waited for, first to last, from dbt's target folder
     (run_results.json and manifest.json): starting at the node that finished last, each
     step goes back to whichever of the node's prerequisites finished last. Under `dbt
@@ -127,7 +127,8 @@ def critical_path(target_dir: Path) -> list[dict[str, Any]]:
 
     Each step has the node, its seconds (start of compiling to end of executing) and the
     seconds it waited after that prerequisite finished (dbt's scheduling; a thread busy
-    with another node)."""
+    with another node); given the build's CPU samples (``run_measured``), also the cores
+    the whole build kept busy while the node ran (None for a node too short to tell)."""
     results = json.loads((target_dir / "run_results.json").read_text())["results"]
     manifest = json.loads((target_dir / "manifest.json").read_text())
     parents, children = manifest.get("parent_map", {}), manifest.get("child_map", {})
@@ -154,14 +155,41 @@ def critical_path(target_dir: Path) -> list[dict[str, Any]]:
     for i, node in enumerate(chain):
         started, finished = spans[node]
         waited = (started - spans[chain[i - 1]][1]).total_seconds() if i else 0.0
+        cores = busy_cores(cpu_samples, started.timestamp(), finished.timestamp())
         steps.append(
             {
                 "node": names.get(node, node.split(".")[-1]),
                 "seconds": round((finished - started).total_seconds(), 2),
                 "waited_seconds": round(waited, 2),
+                "cores": None if cores is None else round(cores, 2),
             }
         )
     return steps
+
+
+def _whole_run_cores(measured: Measured) -> float | None:
+    """The cores a measured run kept busy on average, from its first CPU sample to its last."""
+    samples = measured.cpu_samples
+    cores = busy_cores(samples, samples[0].at, samples[-1].at) if samples else None
+    return None if cores is None else round(cores, 2)
+
+
+def busy_cores(samples: Sequence[CpuSample], start: float, end: float) -> float | None:
+    """CPU seconds the sampled processes used from ``start`` to ``end`` (epoch seconds),
+    per second: 2.0 is two cores kept busy. Cumulative CPU is interpolated between samples;
+    None when fewer than two samples fall in the span (too short to tell)."""
+    if len([s for s in samples if start <= s.at <= end]) < 2 or end <= start:
+        return None
+
+    def cpu_at(moment: float) -> float:
+        before = max((s for s in samples if s.at <= moment), key=lambda s: s.at, default=None)
+        after = min((s for s in samples if s.at >= moment), key=lambda s: s.at, default=None)
+        if before is None or after is None or after.at == before.at:
+            return (before or after).cpu_seconds  # type: ignore[union-attr]
+        share = (moment - before.at) / (after.at - before.at)
+        return before.cpu_seconds + share * (after.cpu_seconds - before.cpu_seconds)
+
+    return (cpu_at(end) - cpu_at(start)) / (end - start)
 
 
 NEAR_THRESHOLD = 0.8
@@ -623,24 +651,72 @@ def quarantine_quality(home: Path, truth: Path) -> dict[str, Any]:
     return figures
 
 
+@dataclass(frozen=True)
+class CpuSample:
+    """The CPU seconds a process tree had used by a moment (epoch seconds)."""
+
+    at: float
+    cpu_seconds: float
+
+
 @dataclass
 class Measured:
-    """A child process's exit code, wall time and peak resident memory."""
+    """A child process's exit code, wall time, peak resident memory and CPU samples."""
 
     returncode: int
     seconds: float
     peak_rss_mb: float
+    cpu_samples: list[CpuSample] = field(default_factory=list)
 
 
-def run_measured(args: list[str], log: Path) -> Measured:
+def tree_cpu_seconds(root: int) -> float | None:
+    """User and system CPU seconds of ``root`` and its live descendants, with the children
+    each has reaped (Linux /proc); None where /proc cannot be read."""
+    try:
+        stats = {}
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    text = Path(entry.path, "stat").read_text()
+                except OSError:
+                    continue  # exited between the listing and the read
+                fields = text[text.rindex(")") + 2 :].split()
+                stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    except OSError:
+        return None
+    if root not in stats:
+        return None
+    tree, grew = {root}, True
+    while grew:
+        before = len(tree)
+        tree |= {pid for pid, (ppid, _) in stats.items() if ppid in tree}
+        grew = len(tree) > before
+    return sum(stats[pid][1] for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(args: list[str], log: Path, *, sample_every: float = 0.5) -> Measured:
     """Run ``args`` with output to ``log``; the peak RSS is the largest of the child and its
-    own children (the kernel's figure for the process tree, from ``os.wait4``)."""
+    own children (the kernel's figure for the process tree, from ``os.wait4``). Every
+    ``sample_every`` seconds the tree's CPU seconds are sampled (``tree_cpu_seconds``), so
+    the cores a build kept busy can be read for any span of it (``busy_cores``)."""
     started = time.perf_counter()
+    samples: list[CpuSample] = []
     with open(log, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            cpu = tree_cpu_seconds(proc.pid)
+            if cpu is not None:
+                samples.append(CpuSample(time.time(), cpu))
+            time.sleep(sample_every)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024)
+    if samples:  # the last moments: the exited tree's whole CPU time, from the kernel
+        samples.append(
+            CpuSample(time.time(), max(usage.ru_utime + usage.ru_stime, samples[-1].cpu_seconds))
+        )
+    return Measured(proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, samples)
 
 
 def _last_line(log: Path) -> str:
@@ -874,12 +950,13 @@ def run(
         echo(f"Generated {size:,} items in {synth_seconds:.1f}s; building...")
         full = build_measured(landing, home, work_dir / f"build_{size}.log")
         stages = stage_times(home / "target" / "run_results.json")
-        waited_for = critical_path(home / "target")
+        waited_for = critical_path(home / "target", full.cpu_samples)
         truth = landing / "truth"
         row = {
             "n_items": size,
             "synth_seconds": round(synth_seconds, 2),
             "build_seconds": round(full.seconds, 2),
+            "cores_busy": _whole_run_cores(full),
             "items_per_second": round(size / full.seconds),
             "peak_rss_mb": round(full.peak_rss_mb),
             "serving_mb": round(paths.serving_path(home).stat().st_size / 2**20, 1),
@@ -914,12 +991,13 @@ def run(
         row["increment"] = {
             **increment,
             "build_seconds": round(again.seconds, 2),
+            "cores_busy": _whole_run_cores(again),
             "peak_rss_mb": round(again.peak_rss_mb),
             "share_of_full_build": round(again.seconds / full.seconds, 3),
             "stage_seconds": {
                 k: round(v, 2) for k, v in stage_times(home / "target" / "run_results.json").items()
             },
-            "critical_path": critical_path(home / "target"),
+            "critical_path": critical_path(home / "target", again.cpu_samples),
         }
         echo(
             f"{size:,} items: a {increment['n_items']:,}-item batch rebuilt in "
@@ -1223,24 +1301,30 @@ def _critical_path_table(rows: list[dict[str, Any]]) -> list[str]:
         return []
     row = max(measured, key=lambda r: r["n_items"])
     lines = [f"## What the {row['n_items']:,}-item build waited for", ""]
-    runs = [("Full build", row["critical_path"])]
+    runs = [("Full build", row["critical_path"], row.get("cores_busy"))]
     if (row.get("increment") or {}).get("critical_path"):
-        runs.append(("1% rebuild", row["increment"]["critical_path"]))
-    for title, steps in runs:
+        increment = row["increment"]
+        runs.append(("1% rebuild", increment["critical_path"], increment.get("cores_busy")))
+    for title, steps, cores in runs:
         long = [s for s in steps if max(s["seconds"], s["waited_seconds"]) >= CRITICAL_STEP_SECONDS]
         short = [s for s in steps if s not in long]
         total = sum(s["seconds"] + s["waited_seconds"] for s in steps)
         lines += [
-            f"{title}: {len(steps)} nodes in a chain, {total:.1f} s.",
+            f"{title}: {len(steps)} nodes in a chain, {total:.1f} s; "
+            f"{_fmt(cores, 2)} cores busy on average over the whole build.",
             "",
-            "| node | s | waited s |",
-            "|---|---|---|",
-            *(f"| {s['node']} | {s['seconds']:.1f} | {s['waited_seconds']:.1f} |" for s in long),
+            "| node | s | waited s | cores busy |",
+            "|---|---|---|---|",
+            *(
+                f"| {s['node']} | {s['seconds']:.1f} | {s['waited_seconds']:.1f} | "
+                f"{_fmt(s.get('cores'), 1)} |"
+                for s in long
+            ),
         ]
         if short:
             lines.append(
                 f"| {len(short)} shorter nodes | {sum(s['seconds'] for s in short):.1f} | "
-                f"{sum(s['waited_seconds'] for s in short):.1f} |"
+                f"{sum(s['waited_seconds'] for s in short):.1f} | |"
             )
         lines.append("")
     lines += [
@@ -1248,7 +1332,10 @@ def _critical_path_table(rows: list[dict[str, Any]]) -> list[str]:
         "prerequisite (a parent, or a data test on a parent, under `dbt build`) finished last.",
         "Speeding up a node off this chain does not shorten the build. Waited: seconds between",
         "that prerequisite finishing and the node starting (both threads busy, or dbt's own",
-        "scheduling). Publishing the serving file comes after the chain.",
+        "scheduling). Cores busy: CPU seconds of the whole build (every process of it) per",
+        "second while the node ran, sampled twice a second; below the machine's cores, some",
+        "core sat idle, whatever ran beside the node. Publishing the serving file comes after",
+        "the chain.",
     ]
     return lines
 

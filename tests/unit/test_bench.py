@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -215,8 +218,48 @@ def test_critical_path_follows_the_prerequisite_that_finished_last(tmp_path: Pat
     assert [step["seconds"] for step in path] == [10.0, 3.0, 6.0, 1.0, 8.5]
     assert [step["waited_seconds"] for step in path] == [0.0, 0.0, 1.0, 0.0, 0.5]
 
+    assert all(step["cores"] is None for step in path)  # no CPU samples given
+
     table = "\n".join(
         bench._critical_path_table([{"n_items": 10, "critical_path": path, "increment": {}}])
     )
-    assert "5 nodes in a chain, 30.0 s" in table
-    assert "| a | 10.0 | 0.0 |" in table and "| 1 shorter nodes | 1.0 | 0.0 |" in table
+    assert "5 nodes in a chain, 30.0 s; n/a cores busy" in table
+    assert "| a | 10.0 | 0.0 | n/a |" in table and "| 1 shorter nodes | 1.0 | 0.0 | |" in table
+
+
+def test_critical_path_reads_the_cores_the_build_kept_busy(tmp_path: Path) -> None:
+    # a runs 0-10 s with two cores busy, b 10-20 s with one (one core idle under it)
+    _write_target(
+        tmp_path / "target",
+        {"model.p.a": (0, 10), "model.p.b": (10, 20)},
+        {"model.p.a": [], "model.p.b": ["model.p.a"]},
+    )
+    epoch = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    cpu = lambda t: 2 * t if t <= 10 else 20 + (t - 10)  # noqa: E731
+    samples = [bench.CpuSample(epoch + t, cpu(t)) for t in np.arange(0, 20.01, 0.5)]
+    path = bench.critical_path(tmp_path / "target", samples)
+    assert [step["cores"] for step in path] == [2.0, 1.0]
+    # spans between samples are interpolated; a span with fewer than two samples is unknown
+    assert bench.busy_cores(samples, epoch + 9.25, epoch + 10.75) == pytest.approx(1.5)
+    assert bench.busy_cores(samples, epoch + 3.1, epoch + 3.4) is None
+    assert bench.busy_cores(samples, epoch + 30, epoch + 40) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux /proc")
+def test_run_measured_samples_the_cpu_of_the_whole_process_tree(tmp_path: Path) -> None:
+    # the CPU is spent two generations below the child (as dbt runs below `smartloop build`)
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0:\n    pass"
+
+    def spawning(code: str) -> str:
+        return (
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {code!r}], check=True)"
+        )
+
+    child = spawning(spawning(burn))
+    measured = bench.run_measured([sys.executable, "-c", child], tmp_path / "log", sample_every=0.1)
+    assert measured.returncode == 0
+    cpu = [sample.cpu_seconds for sample in measured.cpu_samples]
+    assert len(cpu) >= 3 and cpu == sorted(cpu)
+    assert cpu[-1] >= 1.0  # the burner's second of CPU is in the tree's total
+    assert max(cpu[:-1]) >= 0.5  # and was seen while it ran, not only at the end
+    assert 0.3 <= bench._whole_run_cores(measured) <= 1.2  # one busy process at a time
