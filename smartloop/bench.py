@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -701,22 +702,28 @@ def run_measured(args: list[str], log: Path, *, sample_every: float = 0.5) -> Me
     the cores a build kept busy can be read for any span of it (``busy_cores``)."""
     started = time.perf_counter()
     samples: list[CpuSample] = []
+    reaped: dict[str, Any] = {}
+
+    def reap(pid: int) -> None:  # blocks until the child exits: the wall time ends then
+        reaped["wait"] = os.wait4(pid, 0)
+        reaped["seconds"] = time.perf_counter() - started
+
     with open(log, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        reaper = threading.Thread(target=reap, args=(proc.pid,), daemon=True)
+        reaper.start()
+        while reaper.is_alive():
             cpu = tree_cpu_seconds(proc.pid)
             if cpu is not None:
                 samples.append(CpuSample(time.time(), cpu))
-            time.sleep(sample_every)
+            reaper.join(sample_every)
+    _, status, usage = reaped["wait"]
     proc.returncode = os.waitstatus_to_exitcode(status)
     if samples:  # the last moments: the exited tree's whole CPU time, from the kernel
         samples.append(
             CpuSample(time.time(), max(usage.ru_utime + usage.ru_stime, samples[-1].cpu_seconds))
         )
-    return Measured(proc.returncode, time.perf_counter() - started, usage.ru_maxrss / 1024, samples)
+    return Measured(proc.returncode, reaped["seconds"], usage.ru_maxrss / 1024, samples)
 
 
 def _last_line(log: Path) -> str:
