@@ -213,7 +213,7 @@ def test_features_keep_the_most_frequent_columns_and_each_block_is_normalised() 
     settings = training.TrainingSettings(max_features=3)
     features, matrix = training.TextFeatures.fit(np.unique(texts), settings)
     assert [len(columns) for columns in features.kept] == [3, 3]
-    words = training._hashers(settings)[0]
+    words = training._word_hasher(settings)
     # the two most frequent words (in 3 and 2 distinct texts) are kept; ties are cut
     for word in ("aa", "bb"):
         assert words.transform([word]).indices[0] in features.kept[0]
