@@ -33,12 +33,8 @@ _TAG_RE = re.compile(
 # Zero-width and byte-order characters that carry no text (the zero-width joiner stays:
 # emoji sequences need it).
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u2060\ufeff\u00ad"), None)
-_SPACE_RE = re.compile(r"\s+")
-
-
-def _drop_control(text: str) -> str:
-    """Replace control characters (Unicode category Cc) with spaces."""
-    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+# Unicode category Cc is exactly these 65 code points.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def clean_text(text: str | None) -> str | None:
@@ -55,16 +51,17 @@ def clean_text(text: str | None) -> str | None:
     """
     if text is None:
         return None
-    out = _ANCHOR_RE.sub(lambda m: f" {m.group(1)} ", text)
-    out = _BREAK_RE.sub(" ", out)
-    out = _TAG_RE.sub("", out)
+    out = text
+    if "<" in out:  # every tag pattern starts with it
+        out = _ANCHOR_RE.sub(lambda m: f" {m.group(1)} ", out)
+        out = _BREAK_RE.sub(" ", out)
+        out = _TAG_RE.sub("", out)
     out = html.unescape(out)
     out = unicodedata.normalize("NFKC", out)
     out = out.translate(_INVISIBLE)
-    if any(unicodedata.category(ch) == "Cc" for ch in out):
-        out = _drop_control(out)
-    out = _SPACE_RE.sub(" ", out).strip()
-    return out or None
+    out = _CONTROL_RE.sub(" ", out)
+    # str.split() splits on the characters regex \s matches (those str.isspace() accepts)
+    return " ".join(out.split()) or None
 
 
 def clean_text_arrow(values: pa.Array) -> pa.Array:

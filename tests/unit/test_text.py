@@ -89,6 +89,9 @@ CASES: list[tuple[str, str | None, str | None]] = [
     # control characters become spaces
     *[(f"control U+{c:04X}", f"a{chr(c)}b", "a b") for c in (*range(0x20), 0x7F)],
     ("C1 control", "a\x80b", "a b"),
+    ("last C1 control", "a\x9fb", "a b"),
+    ("next line (C1 control and whitespace)", "a\x85b", "a b"),
+    ("no control after the C1 range", "a\xa0\xa1b", "a \xa1b"),
 ]
 
 
