@@ -117,7 +117,7 @@ verified as (
     select
         unverified.text_key_hash_a,
         unverified.text_key_hash_b,
-        array_length(list_intersect(first_text.shingle_set, second_text.shingle_set)) as n_shared,
+        {{ shared_elements('first_text.shingle_set', 'second_text.shingle_set') }} as n_shared,
         array_length(first_text.shingle_set) + array_length(second_text.shingle_set) as n_both
     from unverified
     inner join minhashes as first_text
