@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import sys
 import zlib
@@ -439,41 +440,76 @@ def read_landing(
     """
     if kind not in CONTRACTS:
         raise LandingError(f"unknown landing kind '{kind}' (known: {', '.join(CONTRACTS)}).")
-    contract = CONTRACTS[kind]
     root = Path(landing_dir)
     cache = Path(cache_dir) / kind if cache_dir else None
-    tables = [empty_landing_table(kind)]
+    files = [(path, path.relative_to(root).as_posix()) for path in list_landing_files(root, kind)]
+    tables: list[pa.Table | None] = []
+    to_parse: list[tuple[int, Path, str]] = []  # (position in tables, path, rel)
+    cached_as: dict[int, Path] = {}  # where the rows of each parsed file are to be cached
     kept: set[str] = set()
-    for path in list_landing_files(root, kind):
-        rel = path.relative_to(root).as_posix()
-        try:
-            if cache is None:
-                tables.append(_read_file(path, rel, contract))
-                continue
-            cached = cache / f"{_file_key(path, rel, kind)}.parquet"
-            kept.add(cached.name)
-            if cached.is_file():
-                tables.append(pq.read_table(cached))
-                continue
-            table = _read_file(path, rel, contract)
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
-            raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            # here, not at the top: smartloop.build imports this module
-            from smartloop.build import write_file_atomic
-
-            write_file_atomic(cached, lambda tmp, table=table: pq.write_table(table, tmp))
-        except OSError as exc:
-            raise LandingError(
-                f"{rel}: its rows cannot be cached in {cache} ({_reason(exc)})."
-            ) from exc
-        tables.append(table)
+    for path, rel in files:
+        tables.append(None)
+        if cache is not None:
+            try:
+                cached = cache / f"{_file_key(path, rel, kind)}.parquet"
+                kept.add(cached.name)
+                if cached.is_file():
+                    tables[-1] = pq.read_table(cached)
+                    continue
+            except OSError as exc:
+                raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
+            cached_as[len(tables) - 1] = cached
+        to_parse.append((len(tables) - 1, path, rel))
+    for (position, _, rel), table in zip(to_parse, _parse_files(to_parse, kind), strict=True):
+        tables[position] = table
+        if position in cached_as:
+            _cache_rows(cached_as[position], table, rel, cache)
     if cache is not None and cache.is_dir():
         for stale in cache.glob("*.parquet"):
             if stale.name not in kept:
                 stale.unlink(missing_ok=True)
-    return pa.concat_tables(tables)
+    return pa.concat_tables([empty_landing_table(kind), *tables])
+
+
+# Below this many bytes to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 16 * 2**20
+
+
+def _parse_files(to_parse: list[tuple[int, Path, str]], kind: str) -> list[pa.Table]:
+    """The rows of each file, in order; several large files are parsed in joblib's worker
+    processes (loky: started afresh, not forked from the dbt process and its threads), one
+    file per task, as parsing is pure Python."""
+    total = sum(path.stat().st_size for _, path, _ in to_parse if path.is_file())
+    workers = min(os.cpu_count() or 1, len(to_parse))
+    if workers < 2 or total < PARALLEL_MIN_BYTES:
+        return [parse_file(path, rel, kind) for _, path, rel in to_parse]
+    # here, not at the top: joblib is not needed by most readers of this module
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=workers, backend="loky")(
+        delayed(parse_file)(path, rel, kind) for _, path, rel in to_parse
+    )
+
+
+def parse_file(path: Path, rel: str, kind: str) -> pa.Table:
+    """The raw rows of one landed file of ``kind`` (``rel``: its path in the landing folder)."""
+    try:
+        return _read_file(path, rel, CONTRACTS[kind])
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
+
+
+def _cache_rows(cached: Path, table: pa.Table, rel: str, cache: Path | None) -> None:
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        # here, not at the top: smartloop.build imports this module
+        from smartloop.build import write_file_atomic
+
+        write_file_atomic(cached, lambda tmp: pq.write_table(table, tmp))
+    except OSError as exc:
+        raise LandingError(
+            f"{rel}: its rows cannot be cached in {cache} ({_reason(exc)})."
+        ) from exc
 
 
 def _read_file(path: Path, rel: str, contract: Contract) -> pa.Table:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from smartloop import landing as landing_module
 from smartloop.landing import LandingError, list_landing_files, read_label_schema, read_landing
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "landing_reader"
@@ -385,3 +386,31 @@ def test_cache_is_read_back_while_a_file_is_unchanged_and_dropped_when_it_change
     batch.unlink()
     assert read_landing(landing, "items", cache).column("text").to_pylist() == ["world"]
     assert len(list((cache / "items").glob("*.parquet"))) == 1
+
+
+def test_large_files_parsed_in_worker_processes_give_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing, cache = tmp_path / "landing", tmp_path / "cache"
+    (landing / "items").mkdir(parents=True)
+    for batch in range(3):
+        lines = [f"{batch}-{row},text {row} of batch {batch},x{row % 3}" for row in range(400)]
+        (landing / "items" / f"b{batch}.csv").write_text("item_id,text,extra\n" + "\n".join(lines))
+    (landing / "items" / "bad.csv").write_text('item_id,text\n1,"unterminated\n2,ok\n')
+    serial = read_landing(landing, "items")
+    monkeypatch.setattr(landing_module, "PARALLEL_MIN_BYTES", 1)
+    assert read_landing(landing, "items").equals(serial)
+    assert read_landing(landing, "items", cache).equals(serial)  # parsed, then cached
+    assert len(list((cache / "items").glob("*.parquet"))) == 4
+    assert read_landing(landing, "items", cache).equals(serial)  # read back
+
+
+def test_a_file_failing_in_a_worker_process_raises_its_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "items").mkdir()
+    (tmp_path / "items" / "a.csv").write_text("item_id,text\n1,hello\n")
+    (tmp_path / "items" / "b.csv").write_text("item_id\n1\n")
+    monkeypatch.setattr(landing_module, "PARALLEL_MIN_BYTES", 1)
+    with pytest.raises(LandingError, match=r"^items/b\.csv lacks the required column 'text'"):
+        read_landing(tmp_path, "items")
