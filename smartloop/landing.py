@@ -444,11 +444,12 @@ def read_landing(
     cache = Path(cache_dir) / kind if cache_dir else None
     files = [(path, path.relative_to(root).as_posix()) for path in list_landing_files(root, kind)]
     tables: list[pa.Table | None] = []
-    to_parse: list[tuple[int, Path, str]] = []  # (position in tables, path, rel)
-    cached_as: dict[int, Path] = {}  # where the rows of each parsed file are to be cached
+    # (position in tables, path, rel, where its rows are to be cached)
+    to_parse: list[tuple[int, Path, str, Path | None]] = []
     kept: set[str] = set()
     for path, rel in files:
         tables.append(None)
+        cached = None
         if cache is not None:
             try:
                 cached = cache / f"{_file_key(path, rel, kind)}.parquet"
@@ -458,12 +459,12 @@ def read_landing(
                     continue
             except OSError as exc:
                 raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
-            cached_as[len(tables) - 1] = cached
-        to_parse.append((len(tables) - 1, path, rel))
-    for (position, _, rel), table in zip(to_parse, _parse_files(to_parse, kind), strict=True):
+        to_parse.append((len(tables) - 1, path, rel, cached))
+    parsed = _parse_files([(path, rel) for _, path, rel, _ in to_parse], kind)
+    for (position, _, rel, cached), table in zip(to_parse, parsed, strict=True):
         tables[position] = table
-        if position in cached_as:
-            _cache_rows(cached_as[position], table, rel, cache)
+        if cached is not None:
+            _cache_rows(cached, table, rel)
     if cache is not None and cache.is_dir():
         for stale in cache.glob("*.parquet"):
             if stale.name not in kept:
@@ -475,19 +476,19 @@ def read_landing(
 PARALLEL_MIN_BYTES = 16 * 2**20
 
 
-def _parse_files(to_parse: list[tuple[int, Path, str]], kind: str) -> list[pa.Table]:
+def _parse_files(to_parse: list[tuple[Path, str]], kind: str) -> list[pa.Table]:
     """The rows of each file, in order; several large files are parsed in joblib's worker
     processes (loky: started afresh, not forked from the dbt process and its threads), one
     file per task, as parsing is pure Python."""
-    total = sum(path.stat().st_size for _, path, _ in to_parse if path.is_file())
+    total = sum(path.stat().st_size for path, _ in to_parse if path.is_file())
     workers = min(os.cpu_count() or 1, len(to_parse))
     if workers < 2 or total < PARALLEL_MIN_BYTES:
-        return [parse_file(path, rel, kind) for _, path, rel in to_parse]
+        return [parse_file(path, rel, kind) for path, rel in to_parse]
     # here, not at the top: joblib is not needed by most readers of this module
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=workers, backend="loky")(
-        delayed(parse_file)(path, rel, kind) for _, path, rel in to_parse
+        delayed(parse_file)(path, rel, kind) for path, rel in to_parse
     )
 
 
@@ -499,7 +500,7 @@ def parse_file(path: Path, rel: str, kind: str) -> pa.Table:
         raise LandingError(f"{rel}: the file cannot be read ({_reason(exc)}).") from exc
 
 
-def _cache_rows(cached: Path, table: pa.Table, rel: str, cache: Path | None) -> None:
+def _cache_rows(cached: Path, table: pa.Table, rel: str) -> None:
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         # here, not at the top: smartloop.build imports this module
@@ -508,7 +509,7 @@ def _cache_rows(cached: Path, table: pa.Table, rel: str, cache: Path | None) -> 
         write_file_atomic(cached, lambda tmp: pq.write_table(table, tmp))
     except OSError as exc:
         raise LandingError(
-            f"{rel}: its rows cannot be cached in {cache} ({_reason(exc)})."
+            f"{rel}: its rows cannot be cached in {cached.parent} ({_reason(exc)})."
         ) from exc
 
 

@@ -113,13 +113,18 @@ def _mixed(hashes: np.ndarray) -> np.ndarray:
         return hashes * _MIX
 
 
-def _polynomial(points: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
-    """The hash before mixing of the windows of ``size`` points at ``starts``."""
-    value = np.full(len(starts), np.uint64(size), dtype=np.uint64)
+def _polynomial(points: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The hash before mixing of the windows of ``sizes`` points at ``starts`` (the windows
+    :func:`_block_counts` hashes from contiguous slices, hashed alike here one by one)."""
+    hashes = np.zeros(len(starts), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for offset in range(size):
-            value = value * _BASE + points[starts + offset]
-    return value
+        for size in np.unique(sizes):
+            chosen = np.flatnonzero(sizes == size)
+            value = np.full(len(chosen), np.uint64(size), dtype=np.uint64)
+            for offset in range(int(size)):
+                value = value * _BASE + points[starts[chosen] + offset]
+            hashes[chosen] = value
+    return hashes
 
 
 def char_wb_counts(
@@ -156,10 +161,8 @@ def _block_counts(
                 value = value * _BASE + wide[offset : offset + count]
             valid = layout.valid_starts(n)
             keys.append((layout.row[:count][valid], value[valid]))
-        extra_start, extra_size = layout.extra_windows(n_min)
-        for size in np.unique(extra_size):
-            chosen = extra_start[extra_size == size]
-            keys.append((layout.row[chosen], _polynomial(wide, chosen, int(size))))
+    extra_start, extra_size = layout.extra_windows(n_min)
+    keys.append((layout.row[extra_start], _polynomial(wide, extra_start, extra_size)))
     rows = np.concatenate([row for row, _ in keys])
     columns = _mixed(np.concatenate([value for _, value in keys])) % np.uint64(n_features)
     # one sort of (row, column) keys gives the CSR layout and the counts of equal keys
@@ -180,9 +183,5 @@ def ngram_columns(grams: Sequence[str], n_features: int) -> np.ndarray:
     points = np.frombuffer("".join(grams).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     sizes = np.fromiter((len(gram) for gram in grams), dtype=np.int64, count=len(grams))
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    hashes = np.zeros(len(grams), dtype=np.uint64)
-    wide = points.astype(np.uint64)
-    for size in np.unique(sizes):
-        chosen = np.flatnonzero(sizes == size)
-        hashes[chosen] = _polynomial(wide, starts[chosen], int(size))
+    hashes = _polynomial(points.astype(np.uint64), starts, sizes)
     return (_mixed(hashes) % np.uint64(n_features)).astype(np.int64)
