@@ -208,6 +208,50 @@ def test_texts_counted_in_parallel_chunks_give_the_same_features(monkeypatch) ->
     assert (serial.transform(texts[:50]) != parallel.transform(texts[:50])).nnz == 0
 
 
+def test_features_equal_scikit_learn_tfidf_of_the_kept_columns_side_by_side(monkeypatch) -> None:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    rng = np.random.default_rng(3)
+    words = ["win", "cash", "now", "see", "you", "at", "lunch", "ok", "", "call", "07700 900123"]
+    texts = np.unique(
+        [" ".join(rng.choice(words, size=rng.integers(0, 9))) for _ in range(1500)] + ["", "  "]
+    )
+    settings = training.TrainingSettings(max_features=40)
+    monkeypatch.setattr(training, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(training, "CHUNK_TEXTS", 101)
+    features, matrix = training.TextFeatures.fit(texts, settings)
+    counts = training._count_chunk(settings, texts)
+    expected_blocks = []
+    for block, columns, idf in zip(counts, features.kept, features.idf, strict=True):
+        weight = TfidfTransformer(sublinear_tf=True).fit(block[:, columns])
+        assert np.allclose(weight.idf_, idf, rtol=1e-6)
+        expected_blocks.append(weight.transform(block[:, columns]))
+    expected = sparse.hstack(expected_blocks).tocsr()
+    assert matrix.shape == expected.shape and matrix.dtype == np.float32
+    assert np.array_equal(matrix.indptr, expected.indptr)
+    assert np.array_equal(matrix.indices, expected.indices)
+    assert np.allclose(matrix.data, expected.data, rtol=1e-5, atol=1e-7)
+    # min_df 2 dropped some character columns and max_features cut the word columns
+    assert len(features.kept[0]) == 40 and 0 < len(features.kept[1]) <= 40
+    later = np.array(["win cash now", "", "unseen words only", "call 07700 900123 now"])
+    assert np.allclose(
+        features.transform(later).toarray(),
+        sparse.hstack(
+            [
+                TfidfTransformer(sublinear_tf=True)
+                .fit(block[:, columns])
+                .transform(later_block[:, columns])
+                for block, later_block, columns in zip(
+                    counts, training._count_chunk(settings, later), features.kept, strict=True
+                )
+            ]
+        ).toarray(),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+
+
 def test_features_keep_the_most_frequent_columns_and_each_block_is_normalised() -> None:
     texts = np.array(["aa bb", "aa cc", "aa dd", "bb ee", "ff"] * 3)
     settings = training.TrainingSettings(max_features=3)
