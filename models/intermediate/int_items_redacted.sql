@@ -60,15 +60,42 @@ metadata_entries as (
 
 ),
 
+metadata_grouped as (
+
+    {#- an unordered list sorted afterwards (by key, the struct's first field, unique in an
+        item): ordered aggregates sort per group and cost three times as much at 1M items -#}
+    select
+        item_id,
+        list_sort(list(struct_pack(
+            key := key, value := value, is_personal := is_personal, pii_findings := pii_findings
+        ))) as entries
+    from metadata_entries
+    group by item_id
+
+),
+
 metadata_rebuilt as (
 
     select
         item_id,
-        {{ sorted_json_object("key", "value") }} as metadata,
-        coalesce(list(value order by key) filter (where is_personal and value is not null), []) as pseudonyms,
-        flatten(list(pii_findings order by key)) as metadata_pii_findings
-    from metadata_entries
-    group by item_id
+        to_json(map_from_entries(list_transform(
+            entries,
+            lambda entry: struct_pack(
+                key := struct_extract(entry, 'key'), value := struct_extract(entry, 'value')
+            )
+        ))) as metadata,
+        list_transform(
+            list_filter(
+                entries,
+                lambda entry: struct_extract(entry, 'is_personal')
+                and struct_extract(entry, 'value') is not null
+            ),
+            lambda entry: struct_extract(entry, 'value')
+        ) as pseudonyms,
+        flatten(
+            list_transform(entries, lambda entry: struct_extract(entry, 'pii_findings'))
+        ) as metadata_pii_findings
+    from metadata_grouped
 
 ),
 
