@@ -254,14 +254,15 @@ def _texts(items: pd.DataFrame) -> np.ndarray:
 
 def fit_features(
     items: pd.DataFrame, settings: TrainingSettings
-) -> tuple[sparse.csr_matrix | np.ndarray, TextFeatures | None]:
-    """The classifier's input for every row of ``items`` and the fitted text features (None
-    for embeddings, which need no fitting). Each distinct text is counted once."""
+) -> tuple[sparse.csr_matrix | np.ndarray, np.ndarray, TextFeatures | None]:
+    """The classifier's inputs, the input of each row of ``items`` (an index into them) and
+    the fitted text features (None for embeddings, which need no fitting). The inputs are one
+    row per distinct text, each counted once; for embeddings, one row per item."""
     if settings.embedding_column:
-        return _embeddings(items, settings.embedding_column), None
+        return _embeddings(items, settings.embedding_column), np.arange(len(items)), None
     distinct, row_text = np.unique(_texts(items), return_inverse=True)
     text_features, matrix = TextFeatures.fit(distinct, settings)
-    return matrix[row_text], text_features
+    return matrix, row_text, text_features
 
 
 def transform_features(
@@ -276,7 +277,8 @@ def transform_features(
 def features(items: pd.DataFrame, settings: TrainingSettings) -> sparse.csr_matrix | np.ndarray:
     """The classifier's input for every row of ``items`` (``smartloop bench`` gives cleanlab's
     Datalab the same representation)."""
-    return fit_features(items, settings)[0]
+    inputs, input_of, _ = fit_features(items, settings)
+    return inputs[input_of]
 
 
 def _embeddings(items: pd.DataFrame, column: str) -> np.ndarray:
@@ -342,17 +344,27 @@ def stratified_group_folds(
     return np.asarray(fold_of_group, dtype=np.int64)[group_of]
 
 
-def _fit(features, labels: np.ndarray, train: np.ndarray, settings: TrainingSettings):
-    """A classifier fitted on rows ``train``; with one class only, that class (it is certain)."""
-    seen = np.unique(labels[train])
+def _fit(
+    inputs, input_of: np.ndarray, labels: np.ndarray, train: np.ndarray, settings: TrainingSettings
+):
+    """A classifier fitted on items ``train`` (item i's features: row ``input_of[i]`` of
+    ``inputs``); with one class only, that class (it is certain). Items with the same input
+    and label are fitted as one row weighted by their count: the loss, and so the model, is
+    that of one row each, and each iteration goes through fewer rows (duplicated texts are
+    common: 18% of the labelled rows of the 1M benchmark)."""
+    seen, label_codes = np.unique(labels[train], return_inverse=True)
     if len(seen) == 1:
         return str(seen[0])
-    return _classifier(settings).fit(features[train], labels[train])
+    pairs, counts = np.unique(
+        input_of[train].astype(np.int64) * len(seen) + label_codes, return_counts=True
+    )
+    rows, codes = np.divmod(pairs, len(seen))
+    weights = counts.astype(np.float64) if counts.max() > 1 else None
+    return _classifier(settings).fit(inputs[rows], seen[codes], sample_weight=weights)
 
 
-def _predict(model, features, rows: np.ndarray | None, classes: list[str]) -> np.ndarray:
-    """Probabilities over ``classes`` for ``rows`` of ``features`` (None: every row)."""
-    matrix = features if rows is None else features[rows]
+def _predict(model, matrix, classes: list[str]) -> np.ndarray:
+    """Probabilities over ``classes`` for each row of ``matrix``."""
     out = np.zeros((matrix.shape[0], len(classes)))
     if isinstance(model, str):
         out[:, classes.index(model)] = 1.0
@@ -361,18 +373,6 @@ def _predict(model, features, rows: np.ndarray | None, classes: list[str]) -> np
     for j, label in enumerate(model.classes_):
         out[:, classes.index(label)] = proba[:, j]
     return out
-
-
-def _fit_predict(
-    features,
-    labels: np.ndarray,
-    train: np.ndarray,
-    score: np.ndarray,
-    classes: list[str],
-    settings: TrainingSettings,
-) -> np.ndarray:
-    """Probabilities over ``classes`` for rows ``score`` from a model fitted on rows ``train``."""
-    return _predict(_fit(features, labels, train, settings), features, score, classes)
 
 
 MODEL_FILE = "model.pkl"
@@ -498,7 +498,7 @@ def train_and_score(
     split = items["split"].astype(str).to_numpy()
     if len(items) == 0 or len(classes) < 2:
         return empty_output()
-    matrix, vectorisers = fit_features(items, settings)
+    inputs, input_of, vectorisers = fit_features(items, settings)
 
     oof_rows = np.flatnonzero(trainable & np.isin(split, ["train", "validation"]))
     final_train = np.flatnonzero(trainable & (split == "train"))
@@ -513,14 +513,13 @@ def train_and_score(
         folds = stratified_group_folds(labels[oof_rows], groups, n_folds, settings.seed)
         for fold in range(n_folds):
             fit_rows, held_rows = oof_rows[folds != fold], oof_rows[folds == fold]
-            probabilities[held_rows] = _fit_predict(
-                matrix, labels, fit_rows, held_rows, classes, settings
-            )
+            model = _fit(inputs, input_of, labels, fit_rows, settings)
+            probabilities[held_rows] = _predict(model, inputs[input_of[held_rows]], classes)
             fold_of[held_rows] = fold
-    final_model = _fit(matrix, labels, final_train, settings)
+    final_model = _fit(inputs, input_of, labels, final_train, settings)
     rest = np.flatnonzero(fold_of < 0)
     if len(rest):
-        probabilities[rest] = _predict(final_model, matrix, rest, classes)
+        probabilities[rest] = _predict(final_model, inputs[input_of[rest]], classes)
     if model_dir:
         save_model(
             model_dir,
@@ -592,7 +591,7 @@ def score_without_retraining(
     fresh = np.flatnonzero(~unchanged)
     if len(fresh):
         matrix = transform_features(items.iloc[fresh], settings, saved.vectorisers)
-        probabilities[fresh] = _predict(saved.final_model, matrix, None, classes)
+        probabilities[fresh] = _predict(saved.final_model, matrix, classes)
     saved.scored = hashes
     save_model(model_dir, saved)
     elapsed = time.perf_counter() - started

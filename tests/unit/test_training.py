@@ -252,6 +252,31 @@ def test_features_equal_scikit_learn_tfidf_of_the_kept_columns_side_by_side(monk
     )
 
 
+def test_items_sharing_a_text_and_label_fit_as_one_weighted_row() -> None:
+    data = items(300)
+    data = pd.concat([data, data.iloc[:90], data.iloc[:30]], ignore_index=True)
+    labels = data["label"].astype(object).to_numpy().copy()
+    inputs, input_of, _ = training.fit_features(data, SETTINGS)
+    assert inputs.shape[0] == data["text"].nunique() < len(data)
+    train = np.flatnonzero(data["label"].notna().to_numpy())
+    # the last copy of one text takes the other label: that pair stays a row of its own
+    labels[train[-1]] = "ham" if labels[train[-1]] == "spam" else "spam"
+    weighted = training._fit(inputs, input_of, labels, train, SETTINGS)
+    one_row_each = training._classifier(SETTINGS).fit(inputs[input_of[train]], labels[train])
+    everything = inputs[input_of]
+    assert np.allclose(
+        weighted.predict_proba(everything), one_row_each.predict_proba(everything), atol=1e-3
+    )
+    # the weights matter: one row per text without them gives another model
+    first = np.unique(input_of[train], return_index=True)[1]
+    unweighted = training._classifier(SETTINGS).fit(
+        inputs[input_of[train][first]], labels[train][first]
+    )
+    assert not np.allclose(
+        unweighted.predict_proba(everything), one_row_each.predict_proba(everything), atol=1e-3
+    )
+
+
 def test_features_keep_the_most_frequent_columns_and_each_block_is_normalised() -> None:
     texts = np.array(["aa bb", "aa cc", "aa dd", "bb ee", "ff"] * 3)
     settings = training.TrainingSettings(max_features=3)
