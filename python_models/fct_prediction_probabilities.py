@@ -25,7 +25,7 @@ def model(dbt, session):
     retrain = flag.lower() not in ("false", "0", "no")
     model_dir = dbt.config.get("model_dir") or None
     items = frames.to_pandas(
-        dbt.ref("dim_items"),
+        dbt.ref("int_items_labelled"),
         ["item_id", "text", "metadata", "split", "cluster_id", "label", "is_trainable"],
     )
     # as macros/current_build_id.sql: read when the model runs, not when dbt parses

@@ -11,38 +11,18 @@ with
 
 items as (
 
-    select * from {{ ref('int_items_retained') }}
-
-),
-
-labels as (
-
-    select * from {{ ref('fct_item_labels') }}
-
-),
-
-clusters as (
-
-    select * from {{ ref('int_duplicate_clusters') }}
-
-),
-
-splits as (
-
-    select * from {{ ref('int_item_splits') }}
+    select * from {{ ref('int_items_labelled') }}
 
 ),
 
 cluster_labels as (
 
     select
-        clusters.cluster_id,
-        count(distinct labels.label) > 1 as has_conflicting_labels
-    from clusters
-    inner join labels
-        on clusters.item_id = labels.item_id
-    where labels.label is not null
-    group by clusters.cluster_id
+        cluster_id,
+        count(distinct label) > 1 as has_conflicting_labels
+    from items
+    where label is not null
+    group by cluster_id
 
 ),
 
@@ -54,21 +34,21 @@ final as (
         items.text_key,
         {% if keys %}{{ metadata_columns(keys, taken=own_columns, column='items.metadata') }},{% endif %}
         items.metadata,
-        labels.label,
-        labels.label_method,
-        labels.label_confidence,
-        coalesce(labels.is_tied, false) as is_label_tied,
-        coalesce(labels.is_contested, false) as is_label_contested,
-        coalesce(labels.is_reviewed, false) as is_reviewed,
-        coalesce(labels.is_trainable, false) as is_trainable,
-        coalesce(labels.n_annotations, 0) as n_annotations,
-        coalesce(labels.n_annotators, 0) as n_annotators,
-        labels.label_agreement,
-        labels.label is not null as is_labelled,
-        clusters.cluster_id,
-        clusters.cluster_size,
+        items.label,
+        items.label_method,
+        items.label_confidence,
+        items.is_label_tied,
+        items.is_label_contested,
+        items.is_reviewed,
+        items.is_trainable,
+        items.n_annotations,
+        items.n_annotators,
+        items.label_agreement,
+        items.is_labelled,
+        items.cluster_id,
+        items.cluster_size,
         coalesce(cluster_labels.has_conflicting_labels, false) as has_conflicting_labels,
-        splits.split,
+        items.split,
         items.has_pii,
         items.is_empty_after_redaction,
         items.source_file,
@@ -77,14 +57,8 @@ final as (
         items.landed_row_id,
         '{{ current_build_id() }}' as build_id
     from items
-    left join labels
-        on items.item_id = labels.item_id
-    inner join clusters
-        on items.item_id = clusters.item_id
-    inner join splits
-        on items.item_id = splits.item_id
     left join cluster_labels
-        on clusters.cluster_id = cluster_labels.cluster_id
+        on items.cluster_id = cluster_labels.cluster_id
 
 )
 
