@@ -33,7 +33,11 @@ def model(dbt, session):
         dbt.config.get("build_id") or os.environ.get("SMARTLOOP_BUILD_ID") or get_invocation_id()
     )
     saved = None if retrain else training.reusable_model(model_dir, settings, items)
-    previous = frames.previous_rows(session, dbt.this) if saved is not None else None
+    previous = (
+        frames.previous_rows(session, dbt.this, training.PREVIOUS_COLUMNS)
+        if saved is not None
+        else None
+    )
     if saved is not None and previous is not None:
         return training.score_without_retraining(
             items, previous, saved, settings, model_run_id=run_id, model_dir=model_dir

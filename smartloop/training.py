@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
@@ -47,6 +48,9 @@ HASHED_COLUMNS = 2**20  # per hasher, before the max_features most frequent are 
 FEATURES = (
     "hashed tf-idf (smartloop weighting): scikit-learn word n-grams, smartloop.ngrams char_wb"
 )
+
+# what a run that does not retrain reads of the previous run's rows
+PREVIOUS_COLUMNS = ["item_id", "label", "probability", "fold"]
 
 OUTPUT_COLUMNS = [
     "model_run_id",
@@ -456,6 +460,12 @@ def _params(settings: TrainingSettings, trained_in: str) -> str:
     )
 
 
+def _strings(values: pa.Array) -> pd.Series:
+    """A pandas string column of Arrow strings (converting a Python list of a million
+    references, or a repeated 300-character string, one by one took seconds)."""
+    return pd.Series(pd.array(values, dtype="string"))
+
+
 def _long(
     model_run_id: str,
     item_ids: np.ndarray,
@@ -468,13 +478,13 @@ def _long(
     n, k = len(item_ids), len(classes)
     return pd.DataFrame(
         {
-            "model_run_id": pd.Series([model_run_id] * (n * k), dtype="string"),
-            "item_id": pd.Series(np.repeat(item_ids, k), dtype="string"),
-            "label": pd.Series(np.tile(classes, n), dtype="string"),
+            "model_run_id": _strings(pa.array([model_run_id]).take(np.zeros(n * k, np.int32))),
+            "item_id": _strings(pa.array(np.repeat(item_ids, k), type=pa.string())),
+            "label": _strings(pa.array(np.tile(np.asarray(classes, dtype=object), n))),
             "probability": probabilities.reshape(-1),
             "is_out_of_fold": np.repeat(fold_of >= 0, k),
             "fold": pd.array(np.repeat(np.where(fold_of >= 0, fold_of, -1), k), dtype="Int64"),
-            "params": pd.Series([params] * (n * k), dtype="string"),
+            "params": _strings(pa.array([params]).take(np.zeros(n * k, np.int32))),
             "train_seconds": np.full(n * k, seconds),
         }
     ).assign(fold=lambda df: df["fold"].where(df["fold"] >= 0))
