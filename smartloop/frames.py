@@ -24,13 +24,10 @@ def to_pandas(data: Any, columns: list[str] | None = None) -> pd.DataFrame:
     raise TypeError(f"cannot read a {type(data).__name__} as a table.")
 
 
-def previous_rows(
-    session: Any, relation: Any, columns: list[str] | None = None
-) -> pd.DataFrame | None:
-    """The rows a model's table held before this run (None when it does not exist yet); with
-    ``columns``, of those columns only."""
-    selected = ", ".join(columns) if columns else "*"
+def previous_rows(session: Any, relation: Any, columns: list[str]) -> pd.DataFrame | None:
+    """The ``columns`` of the rows a model's table held before this run (None when it does
+    not exist yet)."""
     try:
-        return to_pandas(session.sql(f"select {selected} from {relation}"))
+        return to_pandas(session.sql(f"select {', '.join(columns)} from {relation}"))
     except Exception:  # the engines raise different errors for a missing table
         return None
