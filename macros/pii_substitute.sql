@@ -9,14 +9,17 @@
     is_pii: SQL condition over pii_match[2], pii_match[3] and pii_match[4] (prefix, body, suffix).
     One regexp_replace marks every match with U+E000-U+E003 (the text must not contain them), the
     text is cut into segments that end in a match, the matches are checked and the text is put
-    back together. Each step is its own CTE and the regex stays outside the lambdas: a regex in a
-    lambda is compiled for every vector, nested lambdas take exponential time to bind, and deep
-    expressions exceed sqlfluff's parse depth in the models that call redact_pii.
+    back together. A text without a match skips those steps and passes through: the lists and
+    lambdas took 1.3 s per million JSON objects and pattern, a regexp_matches 0.1 s. Each step
+    is its own CTE and the regex stays outside the lambdas: a regex in a lambda is compiled for
+    every vector, nested lambdas take exponential time to bind, and deep expressions exceed
+    sqlfluff's parse depth in the models that call redact_pii.
 -#}
 {% macro pii_substitute(source, target, pattern, is_pii, placeholder) -%}
     {{ target }}_segments as (
         select
-            string_split(
+            pii_text,
+            case when regexp_matches(pii_text, '{{ pattern }}') then string_split(
                 regexp_replace(
                     pii_text,
                     '{{ pattern }}',
@@ -24,12 +27,12 @@
                     'g'
                 ),
                 chr(57347)
-            ) as pii_segments
+            ) end as pii_segments
         from {{ source }}
     ),
     {{ target }}_matches as (
         {#- A segment becomes [text before, prefix, body, suffix], or [text] at the end. #}
-        select list_transform(
+        select pii_text, list_transform(
             pii_segments,
             lambda pii_segment: string_split(translate(pii_segment, chr(57345) || chr(57346), chr(57344) || chr(57344)), chr(57344))
         ) as pii_matches
@@ -37,6 +40,7 @@
     ),
     {{ target }}_checks as (
         select
+            pii_text,
             pii_matches,
             list_transform(pii_matches, lambda pii_match: array_length(pii_match) = 4 and {{ is_pii }}) as pii_checks
         from {{ target }}_matches
@@ -52,7 +56,7 @@
                     )
                 ),
                 ''
-            ) end as pii_text
+            ) else pii_text end as pii_text
         from {{ target }}_checks
     )
 {%- endmacro %}
