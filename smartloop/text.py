@@ -51,6 +51,15 @@ def clean_text(text: str | None) -> str | None:
     """
     if text is None:
         return None
+    if text.isascii() and text.isprintable() and "<" not in text and "&" not in text:
+        # No markup, entity, control or invisible character, and NFKC keeps ASCII as it is:
+        # only the spaces change (most texts; 1M synthetic texts in 1.2 s instead of 4.0 s).
+        return " ".join(text.split()) or None
+    return _clean_any_text(text)
+
+
+def _clean_any_text(text: str) -> str | None:
+    """Every step of :func:`clean_text`, for any text."""
     out = text
     if "<" in out:  # every tag pattern starts with it
         out = _ANCHOR_RE.sub(lambda m: f" {m.group(1)} ", out)

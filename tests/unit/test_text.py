@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pyarrow as pa
 import pytest
 
-from smartloop.text import clean_text, clean_text_arrow
+from smartloop.text import _clean_any_text, clean_text, clean_text_arrow
 
 CASES: list[tuple[str, str | None, str | None]] = [
     # HTML entities
@@ -125,3 +127,15 @@ def test_clean_text_arrow_keeps_nulls_and_length() -> None:
     out = clean_text_arrow(pa.array([None, "  ", "a&amp;b", None], type=pa.string()))
     assert out.to_pylist() == [None, None, "a&b", None]
     assert out.null_count == 3
+
+
+def test_plain_ascii_shortcut_agrees_with_every_step() -> None:
+    # ASCII texts built from the characters each step looks at: the shortcut for plain
+    # printable ASCII must give what the full cleaning gives, and texts it must not take
+    # (controls, tags, entities) still go through every step.
+    rng = random.Random(7)
+    alphabet = ["a", "Z", "0", " ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x01", "\x1f", "\x7f"]
+    alphabet += ["<", ">", "&", ";", "amp", "#39", "br", "/", "=", '"', "'", "x<y", "<b>", "&lt;"]
+    for _ in range(5_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert clean_text(text) == _clean_any_text(text), repr(text)
