@@ -8,7 +8,8 @@
     Three regexp_replace calls and no lambda: every match is marked with U+E000-U+E003 (the text
     must not contain them), accepted ones become the placeholder, the others lose their marks.
     A text the pattern does not match is returned as it is, after one regexp_matches: the three
-    replacements and their copies cost 0.6 s per million JSON objects and pattern, the guarded stage 0.2 s.
+    replacements and their copies cost 0.6 s per million JSON objects and pattern, the guarded
+    stage 0.2 s.
 -#}
 {% macro pii_replace_checked(expression, pattern, placeholder, body_accept, prefix_accept=none, suffix_accept='') -%}
     {%- set any_part -%} [^\x{E000}-\x{E003}]* {%- endset -%}
