@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,36 @@ def build(landing: Path, home: Path) -> None:
     """``smartloop build`` of a landing folder into a home; fails the test if it fails."""
     result = run_cli("build", "--landing", str(landing), "--home", str(home))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def dbt_compile_inline(sql: str, tmp: Path) -> subprocess.CompletedProcess:
+    """``dbt compile --inline SQL --output json`` on the project, as a child process (a
+    private warehouse, target and log folder under ``tmp``)."""
+    project = str(paths.PROJECT_DIR)
+    env = {
+        **os.environ,
+        "SMARTLOOP_WAREHOUSE": str(tmp / "warehouse.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = ["compile", "--inline", sql, "--output", "json", "--quiet"]
+    folders = ["--project-dir", project, "--profiles-dir", project]
+    folders += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    return subprocess.run(
+        [sys.executable, "-m", "smartloop.dbt_main", *command, *folders],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def compiled_inline(sql: str, tmp: Path) -> str:
+    """The SQL dbt compiles ``sql`` (Jinja calling the project's macros) to; fails the test
+    if dbt fails."""
+    result = dbt_compile_inline(sql, tmp)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)["compiled"]
 
 
 def query(home: Path, sql: str, params: list | None = None) -> list[tuple]:

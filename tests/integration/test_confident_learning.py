@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
-import subprocess
-import sys
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,8 +41,7 @@ import pytest
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
-from smartloop import paths
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, dbt_compile_inline
 
 pytestmark = pytest.mark.dbt
 
@@ -129,27 +125,6 @@ def long_tables(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     given = pd.DataFrame({"item_id": item_ids, "given_label": labels[case.labels]})
     return probs, given
-
-
-def dbt_compile_inline(sql: str, tmp: Path) -> subprocess.CompletedProcess:
-    """``dbt compile --inline SQL --output json`` on the project, as a child process."""
-    project = str(paths.PROJECT_DIR)
-    env = {
-        **os.environ,
-        "SMARTLOOP_WAREHOUSE": str(tmp / "warehouse.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = ["compile", "--inline", sql, "--output", "json", "--quiet"]
-    folders = ["--project-dir", project, "--profiles-dir", project]
-    folders += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
-    return subprocess.run(
-        [sys.executable, "-m", "smartloop.dbt_main", *command, *folders],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -6,17 +6,14 @@ p-values are checked against scipy's hypergeometric survival function.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
 
 import duckdb
 import pyarrow as pa
 import pytest
 from scipy.stats import hypergeom
 
-from tests.unit.test_pii import PROJECT_DIR, dbt_executable
+from tests.conftest import compiled_inline
 
 pytestmark = pytest.mark.dbt
 
@@ -56,19 +53,7 @@ def _cases() -> list[tuple[int, int, int, int]]:
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[int, float, int]]:
-    work = tmp_path_factory.mktemp("fisher_dbt")
-    env = {
-        **os.environ,
-        "SMARTLOOP_WAREHOUSE": str(work / "warehouse.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    compiled = subprocess.run(
-        [dbt_executable(), "compile", "--project-dir", str(PROJECT_DIR),
-         "--profiles-dir", str(PROJECT_DIR), "--target-path", str(work / "target"),
-         "--log-path", str(work / "logs"), "--quiet", "--output", "json", "--inline", QUERY],
-        capture_output=True, text=True, cwd=PROJECT_DIR, env=env, timeout=300,
-    )  # fmt: skip
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    compiled = compiled_inline(QUERY, tmp_path_factory.mktemp("fisher_dbt"))
     columns = list(zip(*_cases(), strict=True))
     cases = pa.table(
         {
@@ -83,7 +68,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[int, float, 
     )
     with duckdb.connect() as con:
         con.register("cases", cases)
-        return con.execute(json.loads(compiled.stdout)["compiled"]).fetchall()
+        return con.execute(compiled).fetchall()
 
 
 def test_long_tails_are_cut(results) -> None:

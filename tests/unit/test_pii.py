@@ -13,17 +13,14 @@ still differ (so a detector that learns it must drop the mark).
 from __future__ import annotations
 
 import csv
-import json
-import os
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
+
+from tests.conftest import compiled_inline
 
 pytestmark = pytest.mark.dbt
 
@@ -45,29 +42,10 @@ order by row_number
 """
 
 
-def dbt_executable() -> str:
-    """The dbt next to this interpreter (the project venv), else the one on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else shutil.which("dbt") or "dbt"
-
-
 @pytest.fixture(scope="session")
 def compiled_query(tmp_path_factory: pytest.TempPathFactory) -> str:
     """QUERY compiled by dbt once per session (a private warehouse, target and log folder)."""
-    work = tmp_path_factory.mktemp("pii_dbt")
-    env = {
-        **os.environ,
-        "SMARTLOOP_WAREHOUSE": str(work / "warehouse.duckdb"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [dbt_executable(), "compile", "--project-dir", str(PROJECT_DIR),
-         "--profiles-dir", str(PROJECT_DIR), "--target-path", str(work / "target"),
-         "--log-path", str(work / "logs"), "--quiet", "--output", "json", "--inline", QUERY],
-        capture_output=True, text=True, cwd=PROJECT_DIR, env=env, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)["compiled"]
+    return compiled_inline(QUERY, tmp_path_factory.mktemp("pii_dbt"))
 
 
 def run(compiled_query: str, texts: list[str | None]) -> list[dict]:
