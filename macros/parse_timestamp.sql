@@ -10,12 +10,28 @@
                 '{{ fmt }}'{{ ', ' if not loop.last }}
             {%- endfor -%}
         ]),
-        {#- only text that starts like a date: words such as 'epoch' or 'infinity' are not timestamps -#}
-        case
-            when regexp_matches({{ expression }}, '^\s*\d{4}-\d{1,2}-\d{1,2}')
-                then timezone('UTC', try_cast({{ expression }} as timestamptz))
-        end
+        {{ iso_8601_timestamp(expression) }}
     )
+{%- endmacro %}
+
+{#- parse_timestamp's second way to parse: ISO-8601 with a zone, as UTC; NULL otherwise. Only
+    text that starts like a date: words such as 'epoch' or 'infinity' are not timestamps. -#}
+{% macro iso_8601_timestamp(expression) -%}
+    {{ return(adapter.dispatch('iso_8601_timestamp', 'smartloop')(expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_8601_timestamp(expression) -%}
+    case
+        when regexp_matches({{ expression }}, '^\s*\d{4}-\d{1,2}-\d{1,2}')
+            then timezone('UTC', try_cast({{ expression }} as timestamptz))
+    end
+{%- endmacro %}
+
+{% macro spark__iso_8601_timestamp(expression) -%}
+    case
+        when regexp_matches({{ expression }}, '^\s*\d{4}-\d{1,2}-\d{1,2}')
+            then try_cast({{ expression }} as timestamptz)
+    end
 {%- endmacro %}
 
 {#-
@@ -28,10 +44,7 @@
             {%- for fmt in var('timestamp_formats') %}
             try_to_timestamp({{ expression }}, '{{ strptime_pattern(fmt) }}'),
             {%- endfor %}
-            case
-                when regexp_matches({{ expression }}, '^\s*\d{4}-\d{1,2}-\d{1,2}')
-                    then try_cast({{ expression }} as timestamptz)
-            end
+            {{ iso_8601_timestamp(expression) }}
         ) as timestamp
     )
 {%- endmacro %}
