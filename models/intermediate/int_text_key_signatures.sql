@@ -54,12 +54,28 @@ shingles as (
 
 ),
 
+distinct_shingles as (
+
+    {#- each distinct shingle is hashed once, and the hashes joined back: texts share most
+        of their shingles, and an md5 costs more than a join (the 1M benchmark's 51M
+        shingles are 31k distinct ones: 4.7 s less; real messages are more varied, yet the
+        5,574 of the SMS Spam Collection hold 92k distinct in 426k, a ratio that falls as
+        texts are added) -#}
+    select
+        shingle,
+        {{ shingle_hash('shingle') }} as shingle_hash
+    from (select distinct shingle from shingles) as shingle_values
+
+),
+
 shingle_hashes as (
 
     select
-        item_id,
-        {{ shingle_hash('shingle') }} as shingle_hash
+        shingles.item_id,
+        distinct_shingles.shingle_hash
     from shingles
+    inner join distinct_shingles
+        on shingles.shingle = distinct_shingles.shingle
 
 ),
 
