@@ -1,10 +1,12 @@
+{#- a table: read by the LSH self-join and the similarities, by landing rank (as a view, the
+    similarities took 37 s instead of 25 s at 1M keys, and 49 s instead of 15 s in a rebuild) -#}
+{{ config(materialized='table') }}
+
 {#- One row per distinct text key (keyed by its representative item): its MinHash signature,
     the minimum of each of K seeded hashes over its shingles, the hash of each of the b
     bands of K / b consecutive minhashes (the LSH buckets), and its shingle set (the distinct
     shingle hashes, sorted) that candidate pairs are verified with; read from the signature
-    cache (int_text_key_signatures). A view (a table on Spark, like the folder's other
-    models): as a table it copied 1.2 GB of lists at 1M keys (4 s in a full build, 11 s in
-    a rebuild); as a view, its readers take 2.7 s longer in all (the similarities). -#}
+    cache (int_text_key_signatures). -#}
 with
 
 representatives as (
