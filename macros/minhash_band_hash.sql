@@ -24,5 +24,5 @@
         {%- endfor -%}
         {%- do halves.append(ns.expression) -%}
     {%- endfor -%}
-    (({{ halves[0] }}) * 2147483648 + ({{ halves[1] }}))
+    (({{ halves[0] }}) * {{ prime + 1 }} + ({{ halves[1] }}))
 {%- endmacro %}
